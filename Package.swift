@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// FineTune: fine-tune pretrained networks in Swift on Linux CPUs.
+///
+/// Modules form a one-way chain:
+/// `TuneCore` → `TuneNN` → `TuneData` → `TuneTraining` → `FineTune` (umbrella) → `finetune` (CLI).
+/// Only `TuneCore` talks to oneDNN and OpenBLAS.
+let package = Package(
+    name: "FineTune",
+    products: [
+        .library(name: "FineTune", targets: ["FineTune"]),
+        .executable(name: "finetune", targets: ["finetune"]),
+        .executable(name: "tune-benchmarks", targets: ["TuneBenchmarks"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "TuneCore", dependencies: ["CDNNL", "COpenBLAS"]),
+        .target(name: "TuneNN", dependencies: ["TuneCore"]),
+        .target(name: "TuneData", dependencies: ["TuneCore", "CZlib"]),
+        .target(name: "TuneTraining", dependencies: ["TuneNN", "TuneData"]),
+        .target(name: "FineTune", dependencies: ["TuneCore", "TuneNN", "TuneData", "TuneTraining"]),
+        .executableTarget(
+            name: "finetune",
+            dependencies: ["FineTune", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "TuneBenchmarks", dependencies: ["TuneCore"]),
+        .testTarget(name: "TuneCoreTests", dependencies: ["TuneCore"]),
+        .testTarget(name: "TuneNNTests", dependencies: ["TuneNN"]),
+        .testTarget(name: "TuneDataTests", dependencies: ["TuneData"]),
+        .testTarget(name: "TuneTrainingTests", dependencies: ["FineTune"]),
+    ]
+)

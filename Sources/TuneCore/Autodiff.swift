@@ -1,0 +1,104 @@
+/// Whether ops record themselves on the gradient tape. Scope it with ``withoutGradient(_:)``.
+public enum GradientMode {
+    @TaskLocal static var isEnabled = true
+
+    /// Whether ops currently record for autodiff.
+    public static var isRecording: Bool { isEnabled }
+}
+
+/// Runs `body` without recording any op on the tape, so no activations are kept alive for backward.
+/// Use it for frozen parts of a model and for inference.
+public func withoutGradient<R>(_ body: () throws -> R) rethrows -> R {
+    try GradientMode.$isEnabled.withValue(false) { try body() }
+}
+
+/// The backward rule of one recorded op: maps the gradient of its output to gradients of its inputs.
+final class GradientFunction {
+    let op: String
+    let inputs: [Tensor]
+    let backward: (Tensor) throws -> [Tensor?]
+
+    init(op: String, inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) {
+        self.op = op
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+extension Tensor {
+    /// Records `result` as computed from `inputs` when recording is on and an input requires a gradient.
+    /// The closure receives the output gradient and returns one gradient (or `nil`) per input.
+    @discardableResult
+    static func record(_ result: Tensor, op: String, inputs: [Tensor],
+                       backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+        guard GradientMode.isEnabled, inputs.contains(where: \.requiresGradient) else { return result }
+        result.requiresGradient = true
+        result.gradientFunction = GradientFunction(op: op, inputs: inputs, backward: backward)
+        return result
+    }
+
+    /// Back-propagates from this tensor, accumulating into the ``gradient`` of every leaf that requires one.
+    ///
+    /// `seed` defaults to ones (so a scalar loss needs none). The tape is released afterwards.
+    public func backward(seed: Tensor? = nil) throws {
+        guard requiresGradient else {
+            throw TensorError.gradient(message: "backward() on a tensor that does not require a gradient")
+        }
+        let start = seed ?? Tensor(repeating: 1, shape: shape)
+        guard start.shape == shape else {
+            throw TensorError.shapeMismatch(op: "backward", shapes: [shape, start.shape], message: "seed must match the output")
+        }
+        let order = topologicalOrder()
+        var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): start]
+        try withoutGradient {
+            for node in order.reversed() {
+                guard let outputGradient = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                guard let function = node.gradientFunction else {
+                    node.gradient = try node.gradient.map { try $0.adding(outputGradient) } ?? outputGradient.ownedCopy()
+                    continue
+                }
+                let inputGradients = try function.backward(outputGradient)
+                for (input, gradient) in zip(function.inputs, inputGradients) {
+                    guard input.requiresGradient, let gradient else { continue }
+                    guard gradient.shape == input.shape else {
+                        throw TensorError.shapeMismatch(op: "\(function.op) backward", shapes: [input.shape, gradient.shape],
+                                                        message: "gradient shape differs from input shape")
+                    }
+                    let key = ObjectIdentifier(input)
+                    pending[key] = try pending[key].map { try $0.adding(gradient) } ?? gradient
+                }
+                node.gradientFunction = nil
+            }
+        }
+    }
+
+    /// Post-order (inputs before outputs) over the recorded graph, computed without recursion.
+    private func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(tensor: Tensor, expanded: Bool)] = [(self, false)]
+        while let (tensor, expanded) = stack.popLast() {
+            if expanded { order.append(tensor); continue }
+            guard visited.insert(ObjectIdentifier(tensor)).inserted else { continue }
+            stack.append((tensor, true))
+            for input in tensor.gradientFunction?.inputs ?? [] where input.requiresGradient {
+                if !visited.contains(ObjectIdentifier(input)) { stack.append((input, false)) }
+            }
+        }
+        return order
+    }
+
+    /// A copy unless this tensor is already unshared (gradients handed back by ops may alias inputs).
+    func ownedCopy() -> Tensor { copy() }
+
+    /// Element-wise sum of same-shape tensors, without recording.
+    func adding(_ other: Tensor) throws -> Tensor {
+        guard other.shape == shape else {
+            throw TensorError.shapeMismatch(op: "accumulate", shapes: [shape, other.shape], message: "gradients differ in shape")
+        }
+        let result = Tensor.uninitialized(shape)
+        let a = storage.pointer, b = other.storage.pointer, r = result.storage.pointer
+        for i in 0..<elementCount { r[i] = a[i] + b[i] }
+        return result
+    }
+}

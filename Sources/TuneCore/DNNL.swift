@@ -1,0 +1,252 @@
+import CDNNL
+import Foundation
+
+/// The one place FineTune calls oneDNN: status codes become thrown ``TensorError/backend(library:call:status:)``
+/// values, primitives are cached per shape, and plain (row-major) tensors are reordered to and from
+/// the layouts primitives prefer.
+enum DNNL {
+    /// Throws when `status` is not success, naming the call.
+    static func check(_ status: dnnl_status_t, _ call: StaticString) throws {
+        guard status != dnnl_success else { return }
+        let text = dnnl_status2str(status).map { String(cString: $0) } ?? "\(status.rawValue)"
+        throw TensorError.backend(library: "oneDNN", call: "\(call)", status: text)
+    }
+
+    /// A plain row-major descriptor for `dimensions` (rank 1 to 5).
+    static func plainDescriptor(_ dimensions: [Int]) throws -> dnnl_memory_desc_t {
+        let tags: [dnnl_format_tag_t] = [dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd, dnnl_abcde]
+        guard (1...tags.count).contains(dimensions.count) else {
+            throw TensorError.invalidArgument(op: "oneDNN", message: "rank \(dimensions.count) is not supported")
+        }
+        return try descriptor(dimensions, tag: tags[dimensions.count - 1])
+    }
+
+    /// A descriptor that lets the primitive choose its preferred layout.
+    static func anyDescriptor(_ dimensions: [Int]) throws -> dnnl_memory_desc_t {
+        try descriptor(dimensions, tag: dnnl_format_tag_any)
+    }
+
+    private static func descriptor(_ dimensions: [Int], tag: dnnl_format_tag_t) throws -> dnnl_memory_desc_t {
+        var descriptor = dnnl_memory_desc_t()
+        let dims = dimensions.map(Int64.init)
+        try check(dnnl_memory_desc_init_by_tag(&descriptor, Int32(dims.count), dims, dnnl_f32, tag),
+                  "dnnl_memory_desc_init_by_tag")
+        return descriptor
+    }
+
+    /// Sets the OpenMP thread count oneDNN uses.
+    static func setThreadCount(_ count: Int) { omp_set_num_threads(Int32(count)) }
+    /// The OpenMP thread count oneDNN uses.
+    static var threadCount: Int { Int(omp_get_max_threads()) }
+}
+
+/// How one primitive argument is bound: the tensor-side layout (plain unless opaque) and the data direction.
+struct DNNLArgument {
+    let argument: Int32
+    let userDescriptor: dnnl_memory_desc_t?
+    let isOutput: Bool
+
+    /// An input in plain layout, reordered if the primitive wants another.
+    static func input(_ argument: Int32, _ user: dnnl_memory_desc_t) -> Self {
+        Self(argument: argument, userDescriptor: user, isOutput: false)
+    }
+    /// An output in plain layout, reordered back if the primitive writes another.
+    static func output(_ argument: Int32, _ user: dnnl_memory_desc_t) -> Self {
+        Self(argument: argument, userDescriptor: user, isOutput: true)
+    }
+    /// Memory only the primitive understands (e.g. a pooling workspace), passed through as is.
+    static func opaque(_ argument: Int32, isOutput: Bool) -> Self {
+        Self(argument: argument, userDescriptor: nil, isOutput: isOutput)
+    }
+}
+
+/// A created oneDNN primitive plus the reorders its arguments need.
+final class DNNLPrimitive: @unchecked Sendable {
+    struct Binding {
+        let argument: Int32
+        let primitiveDescriptor: dnnl_memory_desc_t
+        let userDescriptor: dnnl_memory_desc_t
+        let reorder: dnnl_primitive_t?
+        let isOutput: Bool
+    }
+
+    let descriptor: dnnl_primitive_desc_t
+    private let primitive: dnnl_primitive_t
+    private(set) var bindings: [Int32: Binding] = [:]
+
+    /// Creates the primitive for an op descriptor (`dnnl_*_desc_t`).
+    init<OpDescriptor>(_ opDescriptor: inout OpDescriptor, hint: DNNLPrimitive? = nil,
+                       arguments: [DNNLArgument], context: DNNLContext) throws {
+        var created: dnnl_primitive_desc_t?
+        try DNNL.check(withUnsafePointer(to: &opDescriptor) {
+            dnnl_primitive_desc_create(&created, UnsafeRawPointer($0), nil, context.engine, hint?.descriptor)
+        }, "dnnl_primitive_desc_create")
+        guard let created else { throw TensorError.backend(library: "oneDNN", call: "dnnl_primitive_desc_create", status: "null") }
+        descriptor = created
+        var made: dnnl_primitive_t?
+        do {
+            try DNNL.check(dnnl_primitive_create(&made, created), "dnnl_primitive_create")
+        } catch {
+            dnnl_primitive_desc_destroy(created)
+            throw error
+        }
+        guard let made else { throw TensorError.backend(library: "oneDNN", call: "dnnl_primitive_create", status: "null") }
+        primitive = made
+        for argument in arguments {
+            guard let queried = dnnl_primitive_desc_query_md(created, dnnl_query_exec_arg_md, argument.argument) else { continue }
+            let wanted = queried.pointee
+            if dnnl_memory_desc_get_size(queried) == 0 { continue }
+            var user = argument.userDescriptor ?? wanted
+            var reorder: dnnl_primitive_t?
+            var wantedCopy = wanted
+            if dnnl_memory_desc_equal(&user, &wantedCopy) == 0 {
+                reorder = argument.isOutput
+                    ? try Self.makeReorder(from: &wantedCopy, to: &user, context: context)
+                    : try Self.makeReorder(from: &user, to: &wantedCopy, context: context)
+            }
+            bindings[argument.argument] = Binding(argument: argument.argument, primitiveDescriptor: wanted,
+                                                  userDescriptor: user, reorder: reorder, isOutput: argument.isOutput)
+        }
+    }
+
+    deinit {
+        for binding in bindings.values { if let reorder = binding.reorder { dnnl_primitive_destroy(reorder) } }
+        dnnl_primitive_destroy(primitive)
+        dnnl_primitive_desc_destroy(descriptor)
+    }
+
+    /// The byte size the primitive needs for an argument (0 when unused).
+    func byteSize(of argument: Int32) -> Int {
+        guard var descriptor = bindings[argument]?.primitiveDescriptor else { return 0 }
+        return dnnl_memory_desc_get_size(&descriptor)
+    }
+
+    private static func makeReorder(from source: inout dnnl_memory_desc_t, to destination: inout dnnl_memory_desc_t,
+                                    context: DNNLContext) throws -> dnnl_primitive_t {
+        var reorderDescriptor: dnnl_primitive_desc_t?
+        try DNNL.check(dnnl_reorder_primitive_desc_create(&reorderDescriptor, &source, context.engine,
+                                                          &destination, context.engine, nil),
+                       "dnnl_reorder_primitive_desc_create")
+        defer { dnnl_primitive_desc_destroy(reorderDescriptor) }
+        var reorder: dnnl_primitive_t?
+        try DNNL.check(dnnl_primitive_create(&reorder, reorderDescriptor), "dnnl_primitive_create(reorder)")
+        guard let reorder else { throw TensorError.backend(library: "oneDNN", call: "dnnl_primitive_create(reorder)", status: "null") }
+        return reorder
+    }
+
+    /// Runs the primitive on caller-owned buffers, keyed by `DNNL_ARG_*`.
+    func execute(_ buffers: [Int32: UnsafeMutableRawPointer], context: DNNLContext) throws {
+        try context.withExecution { scratch in
+            var memories: [dnnl_memory_t] = []
+            defer { memories.forEach { dnnl_memory_destroy($0) } }
+            func memory(_ descriptor: dnnl_memory_desc_t, _ pointer: UnsafeMutableRawPointer) throws -> dnnl_memory_t {
+                var descriptor = descriptor
+                var created: dnnl_memory_t?
+                try DNNL.check(dnnl_memory_create(&created, &descriptor, context.engine, pointer), "dnnl_memory_create")
+                guard let created else { throw TensorError.backend(library: "oneDNN", call: "dnnl_memory_create", status: "null") }
+                memories.append(created)
+                return created
+            }
+            var arguments: [dnnl_exec_arg_t] = []
+            var outputReorders: [(dnnl_primitive_t, dnnl_memory_t, dnnl_memory_t)] = []
+            for (slot, binding) in bindings.values.sorted(by: { $0.argument < $1.argument }).enumerated() {
+                guard let pointer = buffers[binding.argument] else {
+                    throw TensorError.invalidArgument(op: "oneDNN", message: "argument \(binding.argument) was not bound")
+                }
+                let user = try memory(binding.userDescriptor, pointer)
+                guard let reorder = binding.reorder else {
+                    arguments.append(dnnl_exec_arg_t(arg: binding.argument, memory: user))
+                    continue
+                }
+                var wanted = binding.primitiveDescriptor
+                let staged = try memory(wanted, scratch.buffer(slot: slot, bytes: dnnl_memory_desc_get_size(&wanted)))
+                if binding.isOutput {
+                    outputReorders.append((reorder, staged, user))
+                } else {
+                    try context.run(reorder, [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: user),
+                                              dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: staged)])
+                }
+                arguments.append(dnnl_exec_arg_t(arg: binding.argument, memory: staged))
+            }
+            try context.run(primitive, arguments)
+            for (reorder, staged, user) in outputReorders {
+                try context.run(reorder, [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: staged),
+                                          dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: user)])
+            }
+        }
+    }
+}
+
+/// Growable staging buffers for reorders, reused across calls so steady-state steps allocate nothing.
+final class DNNLScratch {
+    private var pointers: [UnsafeMutableRawPointer?] = []
+    private var sizes: [Int] = []
+
+    func buffer(slot: Int, bytes: Int) throws -> UnsafeMutableRawPointer {
+        while pointers.count <= slot {
+            pointers.append(nil)
+            sizes.append(0)
+        }
+        if let existing = pointers[slot], sizes[slot] >= bytes { return existing }
+        free(pointers[slot])
+        pointers[slot] = nil
+        sizes[slot] = 0
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 64, max(bytes, 64)) == 0, let raw else {
+            throw TensorError.backend(library: "oneDNN", call: "posix_memalign", status: "out of memory (\(bytes) bytes)")
+        }
+        pointers[slot] = raw
+        sizes[slot] = bytes
+        return raw
+    }
+}
+
+/// The CPU engine and stream, the primitive cache and the execution lock.
+final class DNNLContext: @unchecked Sendable {
+    let engine: dnnl_engine_t
+    private let stream: dnnl_stream_t
+    private let lock = NSLock()
+    private let executionLock = NSLock()
+    private var cache: [String: DNNLPrimitive] = [:]
+    private let scratch = DNNLScratch()
+
+    private static let made: Result<DNNLContext, Error> = Result { try DNNLContext() }
+
+    /// The process-wide context.
+    static func shared() throws -> DNNLContext { try made.get() }
+
+    private init() throws {
+        var engine: dnnl_engine_t?
+        try DNNL.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create")
+        guard let engine else { throw TensorError.backend(library: "oneDNN", call: "dnnl_engine_create", status: "null") }
+        var stream: dnnl_stream_t?
+        try DNNL.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
+        guard let stream else { throw TensorError.backend(library: "oneDNN", call: "dnnl_stream_create", status: "null") }
+        self.engine = engine
+        self.stream = stream
+    }
+
+    /// The cached primitive for `key`, created by `make` on first use.
+    func primitive(_ key: String, make: () throws -> DNNLPrimitive) throws -> DNNLPrimitive {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = cache[key] { return cached }
+        let created = try make()
+        cache[key] = created
+        return created
+    }
+
+    /// The number of cached primitives.
+    var cachedPrimitiveCount: Int { lock.withLock { cache.count } }
+
+    func withExecution<R>(_ body: (DNNLScratch) throws -> R) rethrows -> R {
+        executionLock.lock()
+        defer { executionLock.unlock() }
+        return try body(scratch)
+    }
+
+    func run(_ primitive: dnnl_primitive_t, _ arguments: [dnnl_exec_arg_t]) throws {
+        try DNNL.check(dnnl_primitive_execute(primitive, stream, Int32(arguments.count), arguments), "dnnl_primitive_execute")
+        try DNNL.check(dnnl_stream_wait(stream), "dnnl_stream_wait")
+    }
+}

@@ -1,0 +1,122 @@
+/// A dense, contiguous, row-major tensor of `Float` that can take part in reverse-mode autodiff.
+///
+/// Tensors are reference types: a parameter is one `Tensor` whose values an optimizer updates in place
+/// and whose ``gradient`` accumulates across ``backward(seed:)`` calls until cleared.
+/// Views made by ``reshaped(to:)`` share storage with their source.
+public final class Tensor: @unchecked Sendable {
+    /// The dimensions of this tensor.
+    public let shape: Shape
+    let storage: TensorStorage
+    /// Whether gradients flow to this tensor. Set it on leaves (parameters, inputs); op results inherit it.
+    public var requiresGradient: Bool
+    /// The accumulated gradient of a leaf after ``backward(seed:)``, or `nil`.
+    public internal(set) var gradient: Tensor?
+    /// How this tensor was computed, when it was recorded on the tape.
+    var gradientFunction: GradientFunction?
+
+    init(shape: Shape, storage: TensorStorage, requiresGradient: Bool = false) {
+        self.shape = shape
+        self.storage = storage
+        self.requiresGradient = requiresGradient
+    }
+
+    /// A tensor with uninitialized contents, for kernels that overwrite every element.
+    static func uninitialized(_ shape: Shape) -> Tensor {
+        Tensor(shape: shape, storage: TensorStorage(count: shape.elementCount, zeroed: false))
+    }
+
+    /// A tensor of zeros.
+    public convenience init(zeros shape: Shape, requiresGradient: Bool = false) {
+        self.init(shape: shape, storage: TensorStorage(count: shape.elementCount, zeroed: true),
+                  requiresGradient: requiresGradient)
+    }
+
+    /// A tensor with every element equal to `value`.
+    public convenience init(repeating value: Float, shape: Shape, requiresGradient: Bool = false) {
+        self.init(shape: shape, storage: TensorStorage(count: shape.elementCount, zeroed: false),
+                  requiresGradient: requiresGradient)
+        storage.pointer.initialize(repeating: value, count: shape.elementCount)
+    }
+
+    /// A tensor holding `scalars` in row-major order; throws when the count does not match `shape`.
+    public convenience init(shape: Shape, scalars: [Float], requiresGradient: Bool = false) throws {
+        guard scalars.count == shape.elementCount else {
+            throw TensorError.shapeMismatch(op: "Tensor.init", shapes: [shape],
+                                            message: "\(scalars.count) scalars given for \(shape.elementCount) elements")
+        }
+        self.init(shape: shape, storage: TensorStorage(count: scalars.count, zeroed: false),
+                  requiresGradient: requiresGradient)
+        scalars.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { storage.pointer.initialize(from: base, count: source.count) }
+        }
+    }
+
+    /// A rank-0 tensor.
+    public convenience init(scalar: Float) {
+        self.init(repeating: scalar, shape: [])
+    }
+
+    /// The number of elements.
+    public var elementCount: Int { shape.elementCount }
+
+    /// A copy of the elements in row-major order.
+    public var scalars: [Float] {
+        Array(UnsafeBufferPointer(start: storage.pointer, count: elementCount))
+    }
+
+    /// The single element of a one-element tensor.
+    public func scalar() throws -> Float {
+        guard elementCount == 1 else {
+            throw TensorError.shapeMismatch(op: "scalar", shapes: [shape], message: "expected exactly one element")
+        }
+        return storage.pointer[0]
+    }
+
+    /// Read-only access to the elements.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: storage.pointer, count: elementCount))
+    }
+
+    /// Mutable access to the elements, for optimizers and loaders that fill tensors in place.
+    /// Do not mutate a tensor that a recorded op still needs for its backward pass.
+    public func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeMutableBufferPointer(start: storage.pointer, count: elementCount))
+    }
+
+    /// A copy with its own storage and no tape history.
+    public func copy() -> Tensor {
+        let result = Tensor.uninitialized(shape)
+        result.storage.pointer.update(from: storage.pointer, count: elementCount)
+        return result
+    }
+
+    /// This tensor's values without tape history (shares storage).
+    public func detached() -> Tensor {
+        Tensor(shape: shape, storage: storage)
+    }
+
+    /// Overwrites the elements with those of `other`, which must have the same element count.
+    public func assign(_ other: Tensor) throws {
+        guard other.elementCount == elementCount else {
+            throw TensorError.shapeMismatch(op: "assign", shapes: [shape, other.shape], message: "element counts differ")
+        }
+        storage.pointer.update(from: other.storage.pointer, count: elementCount)
+    }
+
+    /// Whether every element is finite (no NaN or infinity).
+    public var isFinite: Bool {
+        let p = storage.pointer
+        for i in 0..<elementCount where !p[i].isFinite { return false }
+        return true
+    }
+
+    /// Clears the accumulated gradient.
+    public func zeroGradient() { gradient = nil }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let preview = scalars.prefix(8).map { String($0) }.joined(separator: ", ")
+        return "Tensor\(shape)(\(preview)\(elementCount > 8 ? ", …" : ""))"
+    }
+}
