@@ -33,6 +33,6 @@ let package = Package(
         .testTarget(name: "TuneCoreTests", dependencies: ["TuneCore"]),
         .testTarget(name: "TuneNNTests", dependencies: ["TuneNN"]),
         .testTarget(name: "TuneDataTests", dependencies: ["TuneData"]),
-        .testTarget(name: "TuneTrainingTests", dependencies: ["FineTune"]),
+        .testTarget(name: "TuneTrainingTests", dependencies: ["FineTune", "TuneTraining"]),
     ]
 )

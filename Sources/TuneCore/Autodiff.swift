@@ -15,13 +15,35 @@ public func withoutGradient<R>(_ body: () throws -> R) rethrows -> R {
 /// The backward rule of one recorded op: maps the gradient of its output to gradients of its inputs.
 final class GradientFunction {
     let op: String
-    let inputs: [Tensor]
-    let backward: (Tensor) throws -> [Tensor?]
+    private(set) var inputs: [Tensor]
+    private(set) var backward: (Tensor) throws -> [Tensor?]
 
     init(op: String, inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) {
         self.op = op
         self.inputs = inputs
         self.backward = backward
+    }
+
+    /// Releases the tape below a tensor that is being deallocated, without recursion.
+    ///
+    /// Releasing a recorded graph naively frees one tensor per nested `deinit`, so an abandoned chain of tens of
+    /// thousands of ops (never backpropagated) would overflow the stack. Instead, `root` (owned only by the dying
+    /// tensor) and the functions of inputs that nothing else refers to are emptied one at a time from a work list.
+    static func dismantle(_ root: GradientFunction) {
+        var functions = [root]
+        while let function = functions.popLast() {
+            var inputs = function.inputs
+            function.inputs = []
+            // Drop the closure too: it captures the inputs.
+            function.backward = { _ in [] }
+            while var input = inputs.popLast() {
+                if isKnownUniquelyReferenced(&input), let next = input.gradientFunction {
+                    input.gradientFunction = nil
+                    functions.append(next)
+                }
+                // `input` is released here; when it was the last reference it dies with no tape to release.
+            }
+        }
     }
 }
 

@@ -20,17 +20,3 @@ enum BLAS {
     /// Sets OpenBLAS's thread count.
     static func setThreadCount(_ count: Int) { openblas_set_num_threads(Int32(count)) }
 }
-
-/// Thread settings shared by the compute libraries.
-public enum ComputeThreads {
-    /// Uses `count` threads in oneDNN (OpenMP) and OpenBLAS. Call before heavy work; a fixed count with a
-    /// fixed seed gives reproducible results.
-    public static func set(_ count: Int) {
-        let count = max(1, count)
-        DNNL.setThreadCount(count)
-        BLAS.setThreadCount(count)
-    }
-
-    /// The thread count oneDNN currently uses.
-    public static var current: Int { DNNL.threadCount }
-}

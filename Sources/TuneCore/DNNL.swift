@@ -34,6 +34,29 @@ enum DNNL {
         return descriptor
     }
 
+    /// Runs `body` with primitive attributes that ask for a caller-provided scratchpad.
+    ///
+    /// With the default library-managed scratchpad, oneDNN 2.x shares one scratchpad per *thread* (thread-local),
+    /// so a primitive must run on the thread that created it. Cached primitives here run from whichever thread
+    /// (Swift concurrency hops threads), which crashed in oneDNN with a null scratchpad; a user scratchpad
+    /// passed at execution has no such restriction.
+    static func withUserScratchpad<R>(_ body: (dnnl_primitive_attr_t) throws -> R) throws -> R {
+        var attributes: dnnl_primitive_attr_t?
+        try check(dnnl_primitive_attr_create(&attributes), "dnnl_primitive_attr_create")
+        guard let attributes else { throw TensorError.backend(library: "oneDNN", call: "dnnl_primitive_attr_create", status: "null") }
+        defer { dnnl_primitive_attr_destroy(attributes) }
+        try check(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user),
+                  "dnnl_primitive_attr_set_scratchpad_mode")
+        return try body(attributes)
+    }
+
+    /// The scratchpad a primitive descriptor needs, or `nil` when it needs none.
+    static func scratchpadDescriptor(of descriptor: dnnl_primitive_desc_t) -> dnnl_memory_desc_t? {
+        guard let queried = dnnl_primitive_desc_query_md(descriptor, dnnl_query_scratchpad_md, 0),
+              dnnl_memory_desc_get_size(queried) > 0 else { return nil }
+        return queried.pointee
+    }
+
     /// Sets the OpenMP thread count oneDNN uses.
     static func setThreadCount(_ count: Int) { omp_set_num_threads(Int32(count)) }
     /// The OpenMP thread count oneDNN uses.
@@ -67,22 +90,29 @@ final class DNNLPrimitive: @unchecked Sendable {
         let primitiveDescriptor: dnnl_memory_desc_t
         let userDescriptor: dnnl_memory_desc_t
         let reorder: dnnl_primitive_t?
+        /// The scratchpad the reorder needs, if any.
+        let reorderScratchpad: dnnl_memory_desc_t?
         let isOutput: Bool
     }
 
     let descriptor: dnnl_primitive_desc_t
     private let primitive: dnnl_primitive_t
+    /// The user-managed scratchpad the primitive needs, if any (see ``DNNL/withUserScratchpad(_:)``).
+    private let scratchpad: dnnl_memory_desc_t?
     private(set) var bindings: [Int32: Binding] = [:]
 
     /// Creates the primitive for an op descriptor (`dnnl_*_desc_t`).
     init<OpDescriptor>(_ opDescriptor: inout OpDescriptor, hint: DNNLPrimitive? = nil,
                        arguments: [DNNLArgument], context: DNNLContext) throws {
         var created: dnnl_primitive_desc_t?
-        try DNNL.check(withUnsafePointer(to: &opDescriptor) {
-            dnnl_primitive_desc_create(&created, UnsafeRawPointer($0), nil, context.engine, hint?.descriptor)
-        }, "dnnl_primitive_desc_create")
+        try DNNL.withUserScratchpad { attributes in
+            try DNNL.check(withUnsafePointer(to: &opDescriptor) {
+                dnnl_primitive_desc_create(&created, UnsafeRawPointer($0), attributes, context.engine, hint?.descriptor)
+            }, "dnnl_primitive_desc_create")
+        }
         guard let created else { throw TensorError.backend(library: "oneDNN", call: "dnnl_primitive_desc_create", status: "null") }
         descriptor = created
+        scratchpad = DNNL.scratchpadDescriptor(of: created)
         var made: dnnl_primitive_t?
         do {
             try DNNL.check(dnnl_primitive_create(&made, created), "dnnl_primitive_create")
@@ -97,7 +127,7 @@ final class DNNLPrimitive: @unchecked Sendable {
             let wanted = queried.pointee
             if dnnl_memory_desc_get_size(queried) == 0 { continue }
             var user = argument.userDescriptor ?? wanted
-            var reorder: dnnl_primitive_t?
+            var reorder: (primitive: dnnl_primitive_t, scratchpad: dnnl_memory_desc_t?)?
             var wantedCopy = wanted
             if dnnl_memory_desc_equal(&user, &wantedCopy) == 0 {
                 reorder = argument.isOutput
@@ -105,7 +135,8 @@ final class DNNLPrimitive: @unchecked Sendable {
                     : try Self.makeReorder(from: &user, to: &wantedCopy, context: context)
             }
             bindings[argument.argument] = Binding(argument: argument.argument, primitiveDescriptor: wanted,
-                                                  userDescriptor: user, reorder: reorder, isOutput: argument.isOutput)
+                                                  userDescriptor: user, reorder: reorder?.primitive,
+                                                  reorderScratchpad: reorder?.scratchpad, isOutput: argument.isOutput)
         }
     }
 
@@ -122,16 +153,21 @@ final class DNNLPrimitive: @unchecked Sendable {
     }
 
     private static func makeReorder(from source: inout dnnl_memory_desc_t, to destination: inout dnnl_memory_desc_t,
-                                    context: DNNLContext) throws -> dnnl_primitive_t {
+                                    context: DNNLContext) throws -> (primitive: dnnl_primitive_t, scratchpad: dnnl_memory_desc_t?) {
         var reorderDescriptor: dnnl_primitive_desc_t?
-        try DNNL.check(dnnl_reorder_primitive_desc_create(&reorderDescriptor, &source, context.engine,
-                                                          &destination, context.engine, nil),
-                       "dnnl_reorder_primitive_desc_create")
+        try DNNL.withUserScratchpad { attributes in
+            try DNNL.check(dnnl_reorder_primitive_desc_create(&reorderDescriptor, &source, context.engine,
+                                                              &destination, context.engine, attributes),
+                           "dnnl_reorder_primitive_desc_create")
+        }
+        guard let reorderDescriptor else {
+            throw TensorError.backend(library: "oneDNN", call: "dnnl_reorder_primitive_desc_create", status: "null")
+        }
         defer { dnnl_primitive_desc_destroy(reorderDescriptor) }
         var reorder: dnnl_primitive_t?
         try DNNL.check(dnnl_primitive_create(&reorder, reorderDescriptor), "dnnl_primitive_create(reorder)")
         guard let reorder else { throw TensorError.backend(library: "oneDNN", call: "dnnl_primitive_create(reorder)", status: "null") }
-        return reorder
+        return (reorder, DNNL.scratchpadDescriptor(of: reorderDescriptor))
     }
 
     /// Runs the primitive on caller-owned buffers, keyed by `DNNL_ARG_*`.
@@ -147,8 +183,16 @@ final class DNNLPrimitive: @unchecked Sendable {
                 memories.append(created)
                 return created
             }
-            var arguments: [dnnl_exec_arg_t] = []
-            var outputReorders: [(dnnl_primitive_t, dnnl_memory_t, dnnl_memory_t)] = []
+            // Slots 0..<bindings.count stage reordered arguments; the next two hold the scratchpads of the
+            // primitive and of the reorders (which run one after another, so they share one).
+            func scratchpadArgument(_ descriptor: dnnl_memory_desc_t?, slot: Int) throws -> [dnnl_exec_arg_t] {
+                guard var descriptor else { return [] }
+                let pointer = try scratch.buffer(slot: slot, bytes: dnnl_memory_desc_get_size(&descriptor))
+                return [dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: try memory(descriptor, pointer))]
+            }
+            let reorderScratchpadSlot = bindings.count + 1
+            var arguments: [dnnl_exec_arg_t] = try scratchpadArgument(scratchpad, slot: bindings.count)
+            var outputReorders: [(dnnl_primitive_t, dnnl_memory_t, dnnl_memory_t, dnnl_memory_desc_t?)] = []
             for (slot, binding) in bindings.values.sorted(by: { $0.argument < $1.argument }).enumerated() {
                 guard let pointer = buffers[binding.argument] else {
                     throw TensorError.invalidArgument(op: "oneDNN", message: "argument \(binding.argument) was not bound")
@@ -161,23 +205,25 @@ final class DNNLPrimitive: @unchecked Sendable {
                 var wanted = binding.primitiveDescriptor
                 let staged = try memory(wanted, scratch.buffer(slot: slot, bytes: dnnl_memory_desc_get_size(&wanted)))
                 if binding.isOutput {
-                    outputReorders.append((reorder, staged, user))
+                    outputReorders.append((reorder, staged, user, binding.reorderScratchpad))
                 } else {
                     try context.run(reorder, [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: user),
-                                              dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: staged)])
+                                              dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: staged)]
+                                    + scratchpadArgument(binding.reorderScratchpad, slot: reorderScratchpadSlot))
                 }
                 arguments.append(dnnl_exec_arg_t(arg: binding.argument, memory: staged))
             }
             try context.run(primitive, arguments)
-            for (reorder, staged, user) in outputReorders {
+            for (reorder, staged, user, reorderScratchpad) in outputReorders {
                 try context.run(reorder, [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: staged),
-                                          dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: user)])
+                                          dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: user)]
+                                + scratchpadArgument(reorderScratchpad, slot: reorderScratchpadSlot))
             }
         }
     }
 }
 
-/// Growable staging buffers for reorders, reused across calls so steady-state steps allocate nothing.
+/// Growable staging buffers for reorders and scratchpads, reused across calls so steady-state steps allocate nothing.
 final class DNNLScratch {
     private var pointers: [UnsafeMutableRawPointer?] = []
     private var sizes: [Int] = []

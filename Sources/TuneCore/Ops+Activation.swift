@@ -88,6 +88,8 @@ extension Tensor {
         }
         let result = Tensor.uninitialized(shape)
         try forward.execute([DNNL_ARG_SRC: rawPointer, DNNL_ARG_DST: result.rawPointer], context: context)
+        // Capture the output's storage, not `result` (that would be a reference cycle through its gradientFunction).
+        let output = result.storage
         return Tensor.record(result, op: op, inputs: [self]) { gradient in
             let backward = try context.primitive("\(key)|bwd") {
                 var data = plain, diff = plain
@@ -101,7 +103,7 @@ extension Tensor {
                 ], context: context)
             }
             let gx = Tensor.uninitialized(self.shape)
-            try backward.execute([DNNL_ARG_DST: result.rawPointer, DNNL_ARG_DIFF_DST: gradient.rawPointer,
+            try backward.execute([DNNL_ARG_DST: UnsafeMutableRawPointer(output.pointer), DNNL_ARG_DIFF_DST: gradient.rawPointer,
                                   DNNL_ARG_DIFF_SRC: gx.rawPointer], context: context)
             return [gx]
         }

@@ -34,6 +34,8 @@ extension Tensor {
                 }
             }
         }
+        // The divide backward needs the output; capture its storage (not `result`, which would be a reference cycle).
+        let output = result.storage
         return record(result, op: kind.rawValue, inputs: [a, b]) { gradient in
             switch kind {
             case .add:
@@ -45,7 +47,8 @@ extension Tensor {
                         b.requiresGradient ? try (gradient * a).summed(toShape: b.shape) : nil]
             case .divide:
                 let ga = a.requiresGradient ? try (gradient / b).summed(toShape: a.shape) : nil
-                let gb = b.requiresGradient ? try (gradient * result / b).scaled(by: -1).summed(toShape: b.shape) : nil
+                let quotient = Tensor(shape: shape, storage: output)
+                let gb = b.requiresGradient ? try (gradient * quotient / b).scaled(by: -1).summed(toShape: b.shape) : nil
                 return [ga, gb]
             }
         }
@@ -92,9 +95,12 @@ extension Tensor {
         let result = Tensor.uninitialized(shape)
         let p = storage.pointer, r = result.storage.pointer
         for i in 0..<elementCount { r[i] = forward(p[i]) }
+        // Capture the output's storage, not `result`: a closure holding `result` would be stored in
+        // `result.gradientFunction`, a reference cycle that leaks every graph that is never backpropagated.
+        let output = result.storage
         return Tensor.record(result, op: op, inputs: [self]) { gradient in
             let g = Tensor.uninitialized(self.shape)
-            let pg = gradient.storage.pointer, pin = self.storage.pointer, pout = result.storage.pointer, d = g.storage.pointer
+            let pg = gradient.storage.pointer, pin = self.storage.pointer, pout = output.pointer, d = g.storage.pointer
             for i in 0..<self.elementCount { d[i] = pg[i] * derivative(pin[i], pout[i]) }
             return [g]
         }

@@ -63,9 +63,11 @@ extension Tensor {
                 var desc = dnnl_batch_normalization_desc_t()
                 try DNNL.check(dnnl_batch_normalization_backward_desc_init(&desc, dnnl_backward, &diff, &src, epsilon, flags),
                                "dnnl_batch_normalization_backward_desc_init")
+                // oneDNN 2.6 counts SHIFT as a backward input whenever `dnnl_use_shift` is set (it is not read),
+                // and rejects the execution with `invalid_arguments` if it is not bound.
                 return try DNNLPrimitive(&desc, hint: forward, arguments: [
                     .input(DNNL_ARG_SRC, data), .input(DNNL_ARG_DIFF_DST, data), .input(DNNL_ARG_SCALE, channel),
-                    .input(DNNL_ARG_MEAN, channel), .input(DNNL_ARG_VARIANCE, channel),
+                    .input(DNNL_ARG_SHIFT, channel), .input(DNNL_ARG_MEAN, channel), .input(DNNL_ARG_VARIANCE, channel),
                     .output(DNNL_ARG_DIFF_SRC, data), .output(DNNL_ARG_DIFF_SCALE, channel),
                     .output(DNNL_ARG_DIFF_SHIFT, channel),
                 ], context: context)
@@ -73,7 +75,8 @@ extension Tensor {
             let gx = Tensor.uninitialized(x.shape)
             let gScale = Tensor.uninitialized([channels]), gShift = Tensor.uninitialized([channels])
             try backward.execute([DNNL_ARG_SRC: x.rawPointer, DNNL_ARG_DIFF_DST: gradient.rawPointer,
-                                  DNNL_ARG_SCALE: scale.rawPointer, DNNL_ARG_MEAN: mean.rawPointer,
+                                  DNNL_ARG_SCALE: scale.rawPointer, DNNL_ARG_SHIFT: shift.rawPointer,
+                                  DNNL_ARG_MEAN: mean.rawPointer,
                                   DNNL_ARG_VARIANCE: variance.rawPointer, DNNL_ARG_DIFF_SRC: gx.rawPointer,
                                   DNNL_ARG_DIFF_SCALE: gScale.rawPointer, DNNL_ARG_DIFF_SHIFT: gShift.rawPointer],
                                  context: context)

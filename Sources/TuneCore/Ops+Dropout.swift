@@ -11,9 +11,10 @@ extension Tensor {
         let result = Tensor.uninitialized(shape)
         let p = storage.pointer, r = result.storage.pointer
         for i in 0..<elementCount { r[i] = p[i] * m[i] }
+        // The closure keeps `mask` itself alive: its storage is freed with the tensor.
         return Tensor.record(result, op: "dropout", inputs: [self]) { gradient in
             let g = Tensor.uninitialized(self.shape)
-            let pg = gradient.storage.pointer, d = g.storage.pointer
+            let pg = gradient.storage.pointer, d = g.storage.pointer, m = mask.storage.pointer
             for i in 0..<self.elementCount { d[i] = pg[i] * m[i] }
             return [g]
         }

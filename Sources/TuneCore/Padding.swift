@@ -52,11 +52,15 @@ struct WindowGeometry: Hashable {
         guard pads.top >= 0, pads.bottom >= 0, pads.left >= 0, pads.right >= 0 else {
             throw TensorError.invalidArgument(op: op, message: "negative padding \(pads)")
         }
-        let outHeight = (height + pads.top + pads.bottom - ((kernel.0 - 1) * dilation.0 + 1)) / stride.0 + 1
-        let outWidth = (width + pads.left + pads.right - ((kernel.1 - 1) * dilation.1 + 1)) / stride.1 + 1
-        guard outHeight > 0, outWidth > 0 else {
+        let extentHeight = height + pads.top + pads.bottom - ((kernel.0 - 1) * dilation.0 + 1)
+        let extentWidth = width + pads.left + pads.right - ((kernel.1 - 1) * dilation.1 + 1)
+        // Check the extents before dividing: integer division truncates toward zero, so with a stride > 1 a
+        // negative extent (window larger than the padded input) would otherwise yield one output pixel.
+        guard extentHeight >= 0, extentWidth >= 0 else {
             throw TensorError.invalidArgument(op: op, message: "input \(height)×\(width) is too small for kernel \(kernel) with padding \(pads)")
         }
+        let outHeight = extentHeight / stride.0 + 1
+        let outWidth = extentWidth / stride.1 + 1
         self.kernel = [kernel.0, kernel.1]
         self.stride = [stride.0, stride.1]
         self.dilation = [dilation.0, dilation.1]

@@ -20,6 +20,11 @@ public final class Tensor: @unchecked Sendable {
         self.requiresGradient = requiresGradient
     }
 
+    deinit {
+        // Free a recorded graph iteratively; nested deinits would overflow the stack on deep graphs.
+        if let gradientFunction { GradientFunction.dismantle(gradientFunction) }
+    }
+
     /// A tensor with uninitialized contents, for kernels that overwrite every element.
     static func uninitialized(_ shape: Shape) -> Tensor {
         Tensor(shape: shape, storage: TensorStorage(count: shape.elementCount, zeroed: false))

@@ -9,6 +9,9 @@ import TuneCore
 ///   ``registerBuffer(_:_:)`` and ``registerChild(_:_:)``. Registration order is the order of ``namedParameters()``.
 /// - ``isTrainable`` recurses into children when set. A layer that is not trainable hands no parameters to the
 ///   optimizer, computes no weight gradients, and (for BatchNorm) runs in inference mode even while the model trains.
+///   Setting a child afterwards overrides the parent's setting for that subtree, so
+///   `base.isTrainable = false; base.blocks.suffix(4).forEach { $0.isTrainable = true }` unfreezes the last four
+///   blocks (Keras would keep them hidden behind the frozen parent; FineTune follows the most recent setting).
 /// - Training versus inference mode travels in the ``ForwardContext`` and is independent of trainability.
 /// - Parameter paths are dotted (`blocks.3.conv.weight`) so they can be matched to checkpoint keys.
 open class Layer {

@@ -1,0 +1,153 @@
+import Foundation
+import TuneCore
+import TuneData
+import TuneNN
+
+/// Trains, evaluates and runs a model: the loop Keras's `fit`, `evaluate` and `predict` provide.
+///
+/// Each training step: clear gradients → forward in training mode → loss → backward → optimizer step over the
+/// parameters that are trainable *now* → update metrics. Validation runs in inference mode without a tape.
+public final class Trainer {
+    /// The model being trained.
+    public let model: Layer
+    /// Updates the model's trainable parameters; swap it or change its learning rate between phases.
+    public var optimizer: any Optimizer
+    /// The objective.
+    public var loss: Loss
+    /// The metrics reported besides the loss.
+    public var metrics: [TrainingMetric]
+    /// Seeds dropout and other stochastic layers, per step.
+    public var seed: UInt64
+    /// Set by a callback to end ``fit(_:epochs:validation:callbacks:)`` after the current batch.
+    public var stopTraining = false
+    /// The history of the last `fit`.
+    public private(set) var history = History()
+    /// Optimizer steps taken so far, across `fit` calls.
+    public private(set) var globalStep = 0
+
+    public init(model: Layer, optimizer: any Optimizer, loss: Loss, metrics: [TrainingMetric] = [.accuracy], seed: UInt64 = 0) {
+        self.model = model
+        self.optimizer = optimizer
+        self.loss = loss
+        self.metrics = metrics
+        self.seed = seed
+    }
+
+    /// Trains for `epochs` epochs, validating after each when `validation` is given.
+    ///
+    /// `initialEpoch` resumes the epoch count (and the per-epoch shuffle) of an earlier run.
+    @discardableResult
+    public func fit(_ training: some BatchSource, epochs: Int, validation: (any BatchSource)? = nil,
+                    callbacks: [any Callback] = [], initialEpoch: Int = 0) throws -> History {
+        guard epochs > initialEpoch else {
+            throw TrainingError.invalidArgument(name: "epochs", message: "epochs (\(epochs)) must exceed initialEpoch (\(initialEpoch))")
+        }
+        guard training.batchCount > 0 else { throw TrainingError.emptyDataset(name: "training") }
+        stopTraining = false
+        history = History()
+        for callback in callbacks { try callback.trainingDidBegin(self) }
+        for epoch in initialEpoch..<epochs {
+            for callback in callbacks { try callback.epochDidBegin(epoch, trainer: self) }
+            var logs = try trainEpoch(training, epoch: epoch, callbacks: callbacks)
+            if let validation, !stopTraining || logs.count > 0 {
+                for (name, value) in try evaluate(validation) { logs["val_\(name)"] = value }
+            }
+            history.epochs.append(logs)
+            for callback in callbacks { try callback.epochDidEnd(epoch, logs: logs, trainer: self) }
+            if stopTraining { break }
+        }
+        for callback in callbacks { try callback.trainingDidEnd(self, history: history) }
+        return history
+    }
+
+    private func trainEpoch(_ training: some BatchSource, epoch: Int, callbacks: [any Callback]) throws -> [String: Float] {
+        let lossMean = MeanMetric(name: "loss")
+        let trackers = try metrics.map { try $0.make(for: loss) }
+        for (index, batch) in try training.batches(epoch: epoch).enumerated() {
+            for callback in callbacks { try callback.batchDidBegin(index, trainer: self) }
+            let value = try trainStep(batch, epoch: epoch, index: index, trackers: trackers)
+            lossMean.update(value: value, count: batch.count)
+            var logs = ["loss": lossMean.result]
+            for tracker in trackers { logs[tracker.name] = tracker.result }
+            for callback in callbacks { try callback.batchDidEnd(index, logs: logs, trainer: self) }
+            if stopTraining { break }
+        }
+        var logs = ["loss": lossMean.result]
+        for tracker in trackers { logs[tracker.name] = tracker.result }
+        return logs
+    }
+
+    /// One optimizer step on one batch; returns the batch loss.
+    @discardableResult
+    public func trainStep(_ batch: Batch, epoch: Int = 0, index: Int = 0, trackers: [any Metric] = []) throws -> Float {
+        guard batch.count > 0 else { throw TrainingError.emptyBatch(epoch: epoch, batch: index) }
+        model.zeroGradients()
+        let context = ForwardContext(isTraining: true, seed: seed &+ UInt64(globalStep) &* 0x9E37_79B9)
+        let predictions: Tensor, lossTensor: Tensor
+        do {
+            predictions = try model(batch.inputs, context: context)
+            lossTensor = try loss(predictions, batch.targets)
+        } catch {
+            throw TrainingError.stepFailed(epoch: epoch, batch: index, reason: "\(error)")
+        }
+        let value = try lossTensor.scalar()
+        guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: index, value: value) }
+        if lossTensor.requiresGradient { try lossTensor.backward() }
+        try optimizer.step(model)
+        globalStep += 1
+        let detached = predictions.detached()
+        for tracker in trackers { try tracker.update(predictions: detached, targets: batch.targets) }
+        return value
+    }
+
+    /// The mean loss and metrics over `data`, in inference mode and without a tape.
+    public func evaluate(_ data: some BatchSource) throws -> [String: Float] {
+        let lossMean = MeanMetric(name: "loss")
+        let trackers = try metrics.map { try $0.make(for: loss) }
+        try withoutGradient {
+            for (index, batch) in try data.batches(epoch: 0).enumerated() {
+                guard batch.count > 0 else { throw TrainingError.emptyBatch(epoch: 0, batch: index) }
+                let predictions = try model(batch.inputs, context: .inference)
+                lossMean.update(value: try loss(predictions, batch.targets).scalar(), count: batch.count)
+                for tracker in trackers { try tracker.update(predictions: predictions, targets: batch.targets) }
+            }
+        }
+        guard lossMean.count > 0 else { throw TrainingError.emptyDataset(name: "evaluation") }
+        var logs = ["loss": lossMean.result]
+        for tracker in trackers { logs[tracker.name] = tracker.result }
+        return logs
+    }
+
+    /// The model's outputs for every batch of `data`, in order, concatenated along the batch axis.
+    public func predict(_ data: some BatchSource) throws -> Tensor {
+        try withoutGradient {
+            let outputs = try data.batches(epoch: 0).map { try model($0.inputs, context: .inference) }
+            guard !outputs.isEmpty else { throw TrainingError.emptyDataset(name: "prediction") }
+            return try Tensor.concatenate(outputs, axis: 0)
+        }
+    }
+}
+
+/// Errors from training, naming where they happened.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    case nonFiniteLoss(epoch: Int, batch: Int, value: Float)
+    case emptyBatch(epoch: Int, batch: Int)
+    case emptyDataset(name: String)
+    case invalidArgument(name: String, message: String)
+    case stepFailed(epoch: Int, batch: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(epoch, batch, value):
+            return "training: the loss became \(value) at epoch \(epoch + 1), batch \(batch + 1)"
+        case let .emptyBatch(epoch, batch):
+            return "training: batch \(batch + 1) of epoch \(epoch + 1) is empty"
+        case let .emptyDataset(name):
+            return "training: the \(name) data has no batches"
+        case let .invalidArgument(name, message):
+            return "training: \(name): \(message)"
+        case let .stepFailed(epoch, batch, reason):
+            return "training: epoch \(epoch + 1), batch \(batch + 1): \(reason)"
+        }
+    }
+}

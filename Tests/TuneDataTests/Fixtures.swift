@@ -1,0 +1,58 @@
+import CZlib
+import Foundation
+import TuneData
+
+/// A fresh temporary directory, removed when the value is released.
+final class TemporaryDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("TuneDataTests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    /// Writes `bytes` to `name` as is.
+    @discardableResult
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let path = path(name)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Writes `bytes` to `name` gzip-compressed through zlib's `gzopen`/`gzwrite`.
+    @discardableResult
+    func writeGzip(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let path = path(name)
+        guard let file = gzopen(path, "wb") else { throw FixtureError.zlib("gzopen \(path)") }
+        let written = bytes.withUnsafeBytes { gzwrite(file, $0.baseAddress, UInt32($0.count)) }
+        guard gzclose(file) == Z_OK, Int(written) == bytes.count else { throw FixtureError.zlib("gzwrite \(path)") }
+        return path
+    }
+
+    /// The gzip compression of `bytes`, via a temporary file.
+    func gzipped(_ bytes: [UInt8]) throws -> [UInt8] {
+        let path = try writeGzip("scratch-\(UUID().uuidString).gz", bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+}
+
+enum FixtureError: Error {
+    case zlib(String)
+}
+
+/// A small deterministic image file body: `count` images of `rows × cols` bytes.
+func sampleImages(count: Int, rows: Int, cols: Int) -> [UInt8] {
+    (0..<(count * rows * cols)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+}
+
+/// Writes a Fashion-MNIST-shaped split (`count` 28×28 images and labels) into `directory`, gzip-compressed.
+func writeFashionMNISTSplit(prefix: String, count: Int, labels: [UInt8], into directory: TemporaryDirectory) throws {
+    let images = try IDXFile.encode(dimensions: [count, 28, 28], bytes: sampleImages(count: count, rows: 28, cols: 28))
+    try directory.writeGzip("\(prefix)-images-idx3-ubyte.gz", images)
+    try directory.writeGzip("\(prefix)-labels-idx1-ubyte.gz", try IDXFile.encode(dimensions: [count], bytes: labels))
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages FineTune needs: oneDNN, OpenBLAS, zlib headers and the Fashion-MNIST data set.
+# Idempotent: packages already installed are left alone, and `apt-get update` runs only when one is missing.
+# Runs as root directly, or through sudo when started by another user and sudo exists.
+set -euo pipefail
+
+packages=(libdnnl-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist)
+
+missing=()
+for package in "${packages[@]}"; do
+    status="$(dpkg -s "$package" 2>/dev/null || true)"
+    if [[ "$status" == *$'\nStatus: install ok installed'* || "$status" == 'Status: install ok installed'* ]]; then
+        echo "setup: $package is already installed"
+    else
+        missing+=("$package")
+    fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+    echo "setup: nothing to do"
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+else
+    echo "setup: missing packages (${missing[*]}) and not root; sudo is not available" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "setup: installing ${missing[*]}"
+echo "setup: running apt-get update"
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "setup: installed ${missing[*]}"

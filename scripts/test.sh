@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up the machine, then builds and runs the whole test suite in release mode
+# (release keeps the learning tests fast; -enable-testing keeps @testable imports working).
+# Extra arguments go to `swift test`, e.g. `bash scripts/test.sh --filter TuneDataTests`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/setup.sh
+swift build --build-tests -c release -Xswiftc -enable-testing
+swift test -c release -Xswiftc -enable-testing --skip-build "$@"
