@@ -10,7 +10,7 @@ import TuneCore
 ///     p = p − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
 ///
 /// For decoupled weight decay use ``AdamW``.
-public final class Adam: Optimizer {
+public class Adam: Optimizer {
     public var learningRate: Float
     /// Decay of the first-moment (mean) estimate.
     public var beta1: Float
@@ -26,9 +26,18 @@ public final class Adam: Optimizer {
     public var clipGradientNorm: Float?
     public private(set) var iterations = 0
     private var moments = ParameterStates<AdamMoments>()
+    /// Whether weight decay shrinks parameters directly (AdamW) instead of joining the gradient.
+    private let decoupledWeightDecay: Bool
 
-    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
-                weightDecay: Float = 0, schedule: LearningRateSchedule? = nil, clipGradientNorm: Float? = nil) {
+    public convenience init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
+                            weightDecay: Float = 0, schedule: LearningRateSchedule? = nil, clipGradientNorm: Float? = nil) {
+        self.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+                  decoupledWeightDecay: false, schedule: schedule, clipGradientNorm: clipGradientNorm)
+    }
+
+    init(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, decoupledWeightDecay: Bool,
+         schedule: LearningRateSchedule?, clipGradientNorm: Float?) {
+        self.decoupledWeightDecay = decoupledWeightDecay
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
@@ -42,8 +51,8 @@ public final class Adam: Optimizer {
     public var currentLearningRate: Float { schedule?.rate(base: learningRate, step: iterations) ?? learningRate }
 
     public func step(_ model: Layer) throws {
-        let rule = AdamRule(optimizer: "Adam", beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
-                            decoupled: false)
+        let rule = AdamRule(optimizer: decoupledWeightDecay ? "AdamW" : "Adam", beta1: beta1, beta2: beta2,
+                            epsilon: epsilon, weightDecay: weightDecay, decoupled: decoupledWeightDecay)
         try rule.validate()
         let inputs = try OptimizerSupport.prepare(optimizer: rule.optimizer, model: model, learningRate: learningRate,
                                                   iteration: iterations, schedule: schedule,
