@@ -18,7 +18,9 @@ public final class ProgressLogger: Callback {
         self.batchCount = batchesPerEpoch
         self.interactive = interactive ?? (isatty(STDOUT_FILENO) != 0)
         self.write = write ?? { text in
-            FileHandle.standardOutput.write(Data(text.utf8))
+            // Through `print`, so progress interleaves correctly with the caller's own output.
+            print(text, terminator: "")
+            fflush(nil)
         }
     }
 

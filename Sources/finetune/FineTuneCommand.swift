@@ -17,7 +17,7 @@ struct VersionCommand: ParsableCommand {
 
     func run() throws {
         print("finetune \(FineTuneVersion.string)")
-        print("oneDNN \(ComputeLibraries.oneDNNVersion), OpenBLAS \(ComputeLibraries.openBLASDescription)")
+        print("oneDNN \(ComputeLibraries.oneDNNVersion); \(ComputeLibraries.openBLASDescription)")
         print("threads: \(ComputeThreads.current)")
     }
 }

@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+@testable import FineTune
+
+/// Runs the built `finetune` binary, which SwiftPM places next to the test runner.
+enum FineTuneBinary {
+    static var url: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("finetune")
+    }
+
+    static var isBuilt: Bool { FileManager.default.isExecutableFile(atPath: url.path) }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+@Suite("finetune command line", .enabled(if: FineTuneBinary.isBuilt, "the finetune binary is not built next to the tests"))
+struct CommandLineTests {
+    @Test("--help lists the subcommands")
+    func helpListsSubcommands() throws {
+        let (status, output) = try FineTuneBinary.run(["--help"])
+        #expect(status == 0)
+        #expect(output.contains("USAGE: finetune"))
+        #expect(output.contains("version"))
+        #expect(output.contains("fashion-mnist-cnn"))
+    }
+
+    @Test("version prints the version and the compute libraries")
+    func versionPrintsLibraries() throws {
+        let (status, output) = try FineTuneBinary.run(["version"])
+        #expect(status == 0)
+        #expect(output.contains("finetune \(FineTuneVersion.string)"))
+        #expect(output.contains("oneDNN 2."))
+        #expect(output.contains("OpenBLAS"))
+    }
+
+    @Test("a bad argument fails with a message naming it")
+    func badArgumentIsNamed() throws {
+        let (status, output) = try FineTuneBinary.run(["fashion-mnist-cnn", "--batch-size", "0"])
+        #expect(status != 0)
+        #expect(output.contains("--batch-size must be positive"))
+    }
+
+    @Test("a missing data folder fails with a message naming the file")
+    func missingDataIsNamed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-missing-\(UUID().uuidString)")
+        let (status, output) = try FineTuneBinary.run(["fashion-mnist-cnn", "--data-directory", folder.path])
+        #expect(status != 0)
+        #expect(output.contains(folder.appendingPathComponent("train-images-idx3-ubyte.gz").path))
+    }
+}
