@@ -53,20 +53,20 @@ open class Layer {
     /// Registers a trained tensor under `name`. It requires a gradient while the layer is trainable.
     public func registerParameter(_ name: String, _ tensor: Tensor) {
         tensor.requiresGradient = isTrainable
-        if let index = parameterSlots.firstIndex(where: { $0.name == name }) {
-            parameterSlots[index].tensor = tensor
-        } else {
-            parameterSlots.append((name, tensor))
-        }
+        Self.insertOrReplace(&parameterSlots, name, tensor)
     }
 
     /// Registers untrained state (e.g. running statistics) under `name`.
     public func registerBuffer(_ name: String, _ tensor: Tensor) {
         tensor.requiresGradient = false
-        if let index = bufferSlots.firstIndex(where: { $0.name == name }) {
-            bufferSlots[index].tensor = tensor
+        Self.insertOrReplace(&bufferSlots, name, tensor)
+    }
+
+    private static func insertOrReplace(_ slots: inout [(name: String, tensor: Tensor)], _ name: String, _ tensor: Tensor) {
+        if let index = slots.firstIndex(where: { $0.name == name }) {
+            slots[index].tensor = tensor
         } else {
-            bufferSlots.append((name, tensor))
+            slots.append((name, tensor))
         }
     }
 
