@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FineTune", targets: ["FineTune"]),
         .executable(name: "finetune", targets: ["finetune"]),
         .executable(name: "tune-benchmarks", targets: ["TuneBenchmarks"]),
+        .executable(name: "tune-data-benchmarks", targets: ["TuneDataBenchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,9 +21,11 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .target(name: "TuneCore", dependencies: ["CDNNL", "COpenBLAS"]),
         .target(name: "TuneNN", dependencies: ["TuneCore"]),
-        .target(name: "TuneData", dependencies: ["TuneCore", "CZlib"]),
+        .target(name: "TuneData", dependencies: ["TuneCore", "CZlib", "CTurboJPEG", "CPNG"]),
         .target(name: "TuneTraining", dependencies: ["TuneNN", "TuneData"]),
         .target(name: "FineTune", dependencies: ["TuneCore", "TuneNN", "TuneData", "TuneTraining"]),
         .executableTarget(
@@ -30,6 +33,7 @@ let package = Package(
             dependencies: ["FineTune", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "TuneBenchmarks", dependencies: ["TuneCore"]),
+        .executableTarget(name: "TuneDataBenchmarks", dependencies: ["TuneCore", "TuneData"]),
         .testTarget(name: "TuneCoreTests", dependencies: ["TuneCore"]),
         .testTarget(name: "TuneNNTests", dependencies: ["TuneNN"]),
         .testTarget(name: "TuneDataTests", dependencies: ["TuneData"]),

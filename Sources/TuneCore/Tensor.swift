@@ -56,6 +56,14 @@ public final class Tensor: @unchecked Sendable {
         }
     }
 
+    /// A tensor whose elements `body` writes; every element must be written before the tensor is read.
+    /// For loaders that fill large batches in place without paying to zero them first.
+    public convenience init(unsafeUninitializedShape shape: Shape,
+                            initializingWith body: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        self.init(shape: shape, storage: TensorStorage(count: shape.elementCount, zeroed: false))
+        try body(UnsafeMutableBufferPointer(start: storage.pointer, count: shape.elementCount))
+    }
+
     /// A rank-0 tensor.
     public convenience init(scalar: Float) {
         self.init(repeating: scalar, shape: [])

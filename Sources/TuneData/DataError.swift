@@ -4,6 +4,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case fileNotFound(path: String)
     /// The file exists but could not be read.
     case readFailed(path: String, message: String)
+    /// A file or folder could not be written.
+    case writeFailed(path: String, message: String)
     /// The file does not start with the expected IDX magic number.
     case badMagic(path: String, found: UInt32, expected: UInt32?)
     /// The IDX element type is not unsigned bytes (`0x08`), the only type FineTune reads.
@@ -22,6 +24,10 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case inconsistent(message: String)
     /// An argument is out of its allowed range.
     case invalidArgument(message: String)
+    /// A file with an image extension could not be decoded (corrupt, truncated, empty or not an image).
+    case unreadableImage(path: String, reason: String)
+    /// A folder layout that cannot be used as a labelled data set (missing root, empty class, too few classes…).
+    case badFolder(path: String, message: String)
 
     public var description: String {
         switch self {
@@ -29,6 +35,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(path): file not found"
         case let .readFailed(path, message):
             return "\(path): could not read the file: \(message)"
+        case let .writeFailed(path, message):
+            return "\(path): could not write: \(message)"
         case let .badMagic(path, found, expected):
             let wanted = expected.map { "expected \(Self.hex($0))" } ?? "expected an IDX header 0x0000TTRR"
             return "\(path): bad IDX magic number \(Self.hex(found)), \(wanted)"
@@ -48,6 +56,10 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "inconsistent data: \(message)"
         case let .invalidArgument(message):
             return "invalid argument: \(message)"
+        case let .unreadableImage(path, reason):
+            return "\(path): unreadable image: \(reason)"
+        case let .badFolder(path, message):
+            return "\(path): \(message)"
         }
     }
 

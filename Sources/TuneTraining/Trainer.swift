@@ -63,7 +63,10 @@ public final class Trainer {
     private func trainEpoch(_ training: some BatchSource, epoch: Int, callbacks: [any Callback]) throws -> [String: Float] {
         let lossMean = MeanMetric(name: "loss")
         let trackers = try metrics.map { try $0.make(for: loss) }
-        for (index, batch) in try training.batches(epoch: epoch).enumerated() {
+        var batches = try training.makeBatchIterator(epoch: epoch)
+        var index = 0
+        while let batch = try batches.next() {
+            defer { index += 1 }
             for callback in callbacks { try callback.batchDidBegin(index, trainer: self) }
             let value = try trainStep(batch, epoch: epoch, index: index, trackers: trackers)
             lossMean.update(value: value, count: batch.count)
@@ -81,12 +84,13 @@ public final class Trainer {
     @discardableResult
     public func trainStep(_ batch: Batch, epoch: Int = 0, index: Int = 0, trackers: [any Metric] = []) throws -> Float {
         guard batch.count > 0 else { throw TrainingError.emptyBatch(epoch: epoch, batch: index) }
+        guard let targets = batch.targets else { throw TrainingError.missingTargets(epoch: epoch, batch: index) }
         model.zeroGradients()
         let context = ForwardContext(isTraining: true, seed: seed &+ UInt64(globalStep) &* 0x9E37_79B9)
         let predictions: Tensor, lossTensor: Tensor
         do {
             predictions = try model(batch.inputs, context: context)
-            lossTensor = try loss(predictions, batch.targets)
+            lossTensor = try loss(predictions, targets)
         } catch {
             throw TrainingError.stepFailed(epoch: epoch, batch: index, reason: "\(error)")
         }
@@ -96,7 +100,7 @@ public final class Trainer {
         try optimizer.step(model)
         globalStep += 1
         let detached = predictions.detached()
-        for tracker in trackers { try tracker.update(predictions: detached, targets: batch.targets) }
+        for tracker in trackers { try tracker.update(predictions: detached, targets: targets) }
         return value
     }
 
@@ -105,11 +109,15 @@ public final class Trainer {
         let lossMean = MeanMetric(name: "loss")
         let trackers = try metrics.map { try $0.make(for: loss) }
         try withoutGradient {
-            for (index, batch) in try data.batches(epoch: 0).enumerated() {
+            var batches = try data.makeBatchIterator(epoch: 0)
+            var index = 0
+            while let batch = try batches.next() {
+                defer { index += 1 }
                 guard batch.count > 0 else { throw TrainingError.emptyBatch(epoch: 0, batch: index) }
+                guard let targets = batch.targets else { throw TrainingError.missingTargets(epoch: 0, batch: index) }
                 let predictions = try model(batch.inputs, context: .inference)
-                lossMean.update(value: try loss(predictions, batch.targets).scalar(), count: batch.count)
-                for tracker in trackers { try tracker.update(predictions: predictions, targets: batch.targets) }
+                lossMean.update(value: try loss(predictions, targets).scalar(), count: batch.count)
+                for tracker in trackers { try tracker.update(predictions: predictions, targets: targets) }
             }
         }
         guard lossMean.count > 0 else { throw TrainingError.emptyDataset(name: "evaluation") }
@@ -121,7 +129,9 @@ public final class Trainer {
     /// The model's outputs for every batch of `data`, in order, concatenated along the batch axis.
     public func predict(_ data: some BatchSource) throws -> Tensor {
         try withoutGradient {
-            let outputs = try data.batches(epoch: 0).map { try model($0.inputs, context: .inference) }
+            var batches = try data.makeBatchIterator(epoch: 0)
+            var outputs: [Tensor] = []
+            while let batch = try batches.next() { outputs.append(try model(batch.inputs, context: .inference)) }
             guard !outputs.isEmpty else { throw TrainingError.emptyDataset(name: "prediction") }
             return try Tensor.concatenate(outputs, axis: 0)
         }
@@ -135,6 +145,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case emptyDataset(name: String)
     case invalidArgument(name: String, message: String)
     case stepFailed(epoch: Int, batch: Int, reason: String)
+    case missingTargets(epoch: Int, batch: Int)
 
     public var description: String {
         switch self {
@@ -146,6 +157,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "training: the \(name) data has no batches"
         case let .invalidArgument(name, message):
             return "training: \(name): \(message)"
+        case let .missingTargets(epoch, batch):
+            return "training: batch \(batch + 1) of epoch \(epoch + 1) has no labels (label mode none); training and evaluation need labels"
         case let .stepFailed(epoch, batch, reason):
             return "training: epoch \(epoch + 1), batch \(batch + 1): \(reason)"
         }

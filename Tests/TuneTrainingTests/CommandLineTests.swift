@@ -58,4 +58,27 @@ struct CommandLineTests {
         #expect(status != 0)
         #expect(output.contains(folder.appendingPathComponent("train-images-idx3-ubyte.gz").path))
     }
+
+    @Test("datasets fashion-mnist writes class folders and datasets inspect --json describes them",
+          .enabled(if: FileManager.default.fileExists(atPath: FashionMNIST.files(split: .train).images)))
+    func datasetsCommands() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-datasets-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let written = try FineTuneBinary.run(["datasets", "fashion-mnist", "--out", folder.path, "--train-limit", "20",
+                                              "--validation-limit", "10", "--classes", "Sneaker,Ankle_boot"])
+        #expect(written.status == 0)
+        #expect(written.output.contains("Wrote 20 training and 10 validation images"))
+        let inspected = try FineTuneBinary.run(["datasets", "inspect", folder.path, "--json"])
+        #expect(inspected.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(inspected.output.utf8)) as? [String: Any])
+        #expect(json["classNames"] as? [String] == ["Ankle_boot", "Sneaker"])
+        let splits = try #require(json["splits"] as? [[String: Any]])
+        #expect(splits.map { ($0["counts"] as? [Int])?.reduce(0, +) } == [20, 10])
+        let unknown = try FineTuneBinary.run(["datasets", "fashion-mnist", "--out", folder.path, "--classes", "Boots"])
+        #expect(unknown.status != 0)
+        #expect(unknown.output.contains("unknown Fashion-MNIST class 'Boots'"))
+        let missing = try FineTuneBinary.run(["datasets", "inspect", folder.appendingPathComponent("nope").path])
+        #expect(missing.status != 0)
+        #expect(missing.output.contains("nope: folder not found"))
+    }
 }

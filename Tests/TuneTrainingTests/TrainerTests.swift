@@ -114,7 +114,8 @@ struct TrainerTests {
     @Test("freezing a layer between steps stops its updates without rebuilding the optimizer")
     func freezingTakesEffectAtNextStep() throws {
         let trainer = makeTrainer()
-        let batch = try InMemoryBatches(try makeToyData(count: 16, seed: 1), batchSize: 16).batches(epoch: 0)[0]
+        var batches = try InMemoryBatches(try makeToyData(count: 16, seed: 1), batchSize: 16).makeBatchIterator(epoch: 0)
+        let batch = try #require(try batches.next())
         let first = try #require(trainer.model.children.first?.layer)
         try trainer.trainStep(batch)
         first.isTrainable = false

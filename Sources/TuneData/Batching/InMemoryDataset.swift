@@ -37,26 +37,12 @@ public struct InMemoryDataset: Sendable {
     /// gives the same batches, and each epoch gets its own order. Every sample appears exactly once per epoch.
     public func batches(size: Int, shuffle: Bool = true, seed: UInt64 = 0, epoch: Int = 0) throws -> [Batch] {
         guard size > 0 else { throw DataError.invalidArgument(message: "batch size must be positive, got \(size)") }
-        let order = shuffle ? Self.permutation(count: count, seed: seed, epoch: epoch) : Array(0..<count)
+        let order = shuffle ? seededPermutation(count: count, seed: seed, stream: epoch) : Array(0..<count)
         return try stride(from: 0, to: count, by: size).map { start in
             let indices = Array(order[start..<min(start + size, count)])
             let targets = try Tensor(shape: [indices.count], scalars: indices.map { Float(labels[$0]) })
             return try Batch(inputs: gather(indices), targets: targets)
         }
-    }
-
-    /// The permutation of `0..<count` for one epoch: a Fisher–Yates shuffle on a generator seeded from
-    /// `seed` and `epoch`, written out here so the order does not depend on the standard library's shuffle.
-    static func permutation(count: Int, seed: UInt64, epoch: Int) -> [Int] {
-        var generator = SeededGenerator(seed: seed ^ (UInt64(bitPattern: Int64(epoch)) &* 0x9E37_79B9_7F4A_7C15))
-        var order = Array(0..<count)
-        var i = count - 1
-        while i > 0 {
-            let j = Int(generator.next().multipliedFullWidth(by: UInt64(i + 1)).high)
-            order.swapAt(i, j)
-            i -= 1
-        }
-        return order
     }
 
     /// The samples at `indices` stacked into one tensor `[indices.count, …]`.
