@@ -55,6 +55,16 @@ struct ImageFolderLoaderTests {
         #expect(batches.flatMap(\.paths) == folder.entries.map(\.path))
         #expect(batches.flatMap { $0.targets?.scalars ?? [] } == folder.entries.map { Float($0.classIndex) })
         #expect(batches[0].inputs.shape == [4, 3, 6, 5])
+        // Each sample is exactly the decoded file rendered by the preprocessing.
+        let sampleSize = preprocessing.outputCount
+        for (batch, offset) in zip(batches, stride(from: 0, to: folder.count, by: 4)) {
+            for row in 0..<batch.count {
+                let image = try ImageCodec.decode(contentsOf: folder.entries[offset + row].path)
+                var generator = SeededGenerator(seed: 0)
+                let expected = try preprocessing.render(image, augmentation: .none, generator: &generator)
+                #expect(Array(batch.inputs.scalars[(row * sampleSize)..<((row + 1) * sampleSize)]) == expected)
+            }
+        }
     }
 
     @Test("each label mode encodes classes as Keras does")

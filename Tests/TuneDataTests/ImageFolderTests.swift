@@ -52,6 +52,8 @@ struct ImageFolderTests {
         #expect(!folder.entries.contains { $0.path.contains(".hidden") })
         #expect(folder.skippedFiles.count == 2)
         #expect(folder.skippedFiles.contains { $0.hasSuffix("notes.txt") })
+        #expect(folder.summary.hasPrefix("Found 6 images belonging to 2 classes"))
+        #expect(folder.summary.contains("(cats: 3, dogs: 3); skipped 2 non-image file(s)."))
     }
 
     @Test("train and validation folders are used when present, validation with the training classes")

@@ -290,6 +290,67 @@ struct TransformTests {
         }
     }
 
+    @Test("both separable pass orders give the same image", arguments: ResizeMethod.allCases)
+    func passOrdersAgree(method: ResizeMethod) throws {
+        var generator = SeededGenerator(seed: 21)
+        for trial in 0..<24 {
+            let channels = trial % 2 == 0 ? 1 : 3
+            let sw = Int.random(in: 1...40, using: &generator), sh = Int.random(in: 1...40, using: &generator)
+            let ow = Int.random(in: 1...30, using: &generator), oh = Int.random(in: 1...30, using: &generator)
+            let image = try F.randomImage(width: sw, height: sh, channels: channels, seed: UInt64(trial))
+            let preprocessing = ImagePreprocessing(height: oh, width: ow, method: method, centerCrop: trial % 3 == 0,
+                                                   normalization: .imageNet)
+            let parameters = AugmentationParameters(horizontalFlip: trial % 4 == 1, verticalFlip: trial % 5 == 2,
+                                                    zoom: trial % 2 == 0 ? 1 : 0.8, translationX: trial % 3 == 1 ? 0.1 : 0,
+                                                    brightnessDelta: Float(trial) - 12)
+            var outputs: [[Float]] = []
+            for order in [SeparableResampler.PassOrder.horizontalFirst, .verticalFirst] {
+                var output = [Float](repeating: .nan, count: preprocessing.outputCount)
+                try F.withPointer(&output) { try preprocessing.render(image, into: $0, parameters: parameters, passOrder: order) }
+                outputs.append(output)
+            }
+            #expect(F.close(outputs[0], outputs[1], tolerance: 1e-3), "\(sw)×\(sh) → \(ow)×\(oh), \(channels) channel(s)")
+            #expect(F.close(try F.render(image, with: preprocessing, parameters: parameters), outputs[0], tolerance: 1e-3))
+        }
+    }
+
+    @Test("bilinear and area resizing match a direct per-pixel reference")
+    func directReference() throws {
+        var generator = SeededGenerator(seed: 5)
+        for trial in 0..<20 {
+            let sw = Int.random(in: 1...25, using: &generator), sh = Int.random(in: 1...25, using: &generator)
+            let ow = Int.random(in: 1...25, using: &generator), oh = Int.random(in: 1...25, using: &generator)
+            let image = try F.randomImage(width: sw, height: sh, channels: 1, seed: UInt64(100 + trial))
+            func pixel(_ x: Int, _ y: Int) -> Double { Double(image.pixels[min(max(y, 0), sh - 1) * sw + min(max(x, 0), sw - 1)]) }
+            // Bilinear: sample ((o + 0.5)·scale − 0.5), clamped to the image.
+            let bilinear = try F.render(image, height: oh, width: ow, method: .bilinear)
+            // Area: the mean over the footprint [o·scale, (o + 1)·scale], from interval overlaps.
+            let area = try F.render(image, height: oh, width: ow, method: .area)
+            func overlap(_ i: Int, _ low: Double, _ high: Double) -> Double {
+                max(0, min(Double(i + 1), high) - max(Double(i), low))
+            }
+            let sx = Double(sw) / Double(ow), sy = Double(sh) / Double(oh)
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let x = min(max((Double(ox) + 0.5) * sx - 0.5, 0), Double(sw - 1))
+                    let y = min(max((Double(oy) + 0.5) * sy - 0.5, 0), Double(sh - 1))
+                    let x0 = Int(x), y0 = Int(y), fx = x - Double(x0), fy = y - Double(y0)
+                    let expected = (pixel(x0, y0) * (1 - fx) + pixel(x0 + 1, y0) * fx) * (1 - fy)
+                        + (pixel(x0, y0 + 1) * (1 - fx) + pixel(x0 + 1, y0 + 1) * fx) * fy
+                    #expect(abs(Double(bilinear[oy * ow + ox]) - expected) < 1e-3)
+                    var sum = 0.0
+                    for j in 0..<sh {
+                        let wy = overlap(j, Double(oy) * sy, Double(oy + 1) * sy)
+                        if wy == 0 { continue }
+                        for i in 0..<sw { sum += wy * overlap(i, Double(ox) * sx, Double(ox + 1) * sx) * pixel(i, j) }
+                    }
+                    #expect(abs(Double(area[oy * ow + ox]) - sum / (sx * sy)) < 1e-3,
+                            "area \(sw)×\(sh) → \(ow)×\(oh) at (\(ox), \(oy))")
+                }
+            }
+        }
+    }
+
     @Test("resampling tables keep every window inside the source and weights summing to 1")
     func tables() {
         for method in ResizeMethod.allCases {

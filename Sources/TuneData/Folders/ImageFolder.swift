@@ -30,6 +30,13 @@ public struct ImageFolder: Sendable, Equatable {
     /// The number of images.
     public var count: Int { entries.count }
 
+    /// One line in the spirit of Keras's "Found N images belonging to C classes.", with per-class counts.
+    public var summary: String {
+        let perClass = zip(classNames, classCounts).map { "\($0): \($1)" }.joined(separator: ", ")
+        let skipped = skippedFiles.isEmpty ? "" : "; skipped \(skippedFiles.count) non-image file(s)"
+        return "Found \(count) images belonging to \(classNames.count) classes in \(root) (\(perClass))\(skipped)."
+    }
+
     init(root: String, classNames: [String], entries: [Entry], skippedFiles: [String]) {
         self.root = root
         self.classNames = classNames

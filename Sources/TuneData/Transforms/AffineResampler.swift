@@ -19,8 +19,8 @@ enum AffineResampler {
 
     /// Renders `[3, outputHeight, outputWidth]` planar floats into `destination` with bilinear interpolation.
     ///
-    /// Each output row takes two passes: the first computes, for every pixel, the offset of its top-left
-    /// neighbour, the steps to the right and lower neighbours (0 at clamped edges) and the two weights — plain
+    /// Each output row takes two passes: the first computes, for every pixel, the column and row of its top-left
+    /// neighbour, the steps to the right and lower neighbours (0 at the clamped edges) and the two fractions — plain
     /// arithmetic the compiler vectorizes; the second gathers the four neighbours and blends them.
     static func renderBilinear(source: UnsafePointer<UInt8>, sourceWidth: Int, sourceHeight: Int, channels: Int,
                                map: Map, outputWidth: Int, outputHeight: Int,
@@ -30,12 +30,13 @@ enum AffineResampler {
         let maxX = Float(sourceWidth - 1), maxY = Float(sourceHeight - 1)
         let lastColumn = Int32(sourceWidth - 1), lastRow = Int32(sourceHeight - 1)
         let pixelStep = Int32(channels), rowStep = Int32(sourceWidth * channels)
+        let sourceRowBytes = sourceWidth * channels
         let xx = map.xx, yx = map.yx
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 5 * ow) { floats in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * ow) { ints in
-                guard let values = floats.baseAddress, let offsets = ints.baseAddress else { return }
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: 4 * ow) { ints in
+                guard let values = floats.baseAddress, let columns = ints.baseAddress else { return }
                 let fxs = values + 3 * ow, fys = values + 4 * ow
-                let dxs = offsets + ow, dys = offsets + 2 * ow
+                let rows = columns + ow, dxs = columns + 2 * ow, dys = columns + 3 * ow
                 for oy in 0..<outputHeight {
                     let baseX = Float(Double(map.xy) * Double(oy) + map.tx)
                     let baseY = Float(Double(map.yy) * Double(oy) + map.ty)
@@ -48,18 +49,36 @@ enum AffineResampler {
                         fys[ox] = y - Float(iy)
                         dxs[ox] = ix < lastColumn ? pixelStep : 0
                         dys[ox] = iy < lastRow ? rowStep : 0
-                        offsets[ox] = iy &* rowStep &+ ix &* pixelStep
+                        columns[ox] = ix
+                        rows[ox] = iy
                     }
-                    for channel in 0..<c {
-                        let plane = source + channel, out = values + channel * ow
+                    if c == 1 {
                         for ox in 0..<ow {
-                            let p = plane + Int(offsets[ox])
+                            let p = source + Int(rows[ox]) * sourceRowBytes + Int(columns[ox]) * c
                             let dx = Int(dxs[ox]), dy = Int(dys[ox])
                             let p00 = Float(p[0]), p01 = Float(p[dx]), p10 = Float(p[dy]), p11 = Float(p[dy + dx])
                             let fx = fxs[ox]
                             let top = p00 + fx * (p01 - p00)
                             let bottom = p10 + fx * (p11 - p10)
-                            out[ox] = top + fys[ox] * (bottom - top)
+                            values[ox] = top + fys[ox] * (bottom - top)
+                        }
+                    } else {
+                        let g = values + ow, b = values + 2 * ow
+                        for ox in 0..<ow {
+                            let p = source + Int(rows[ox]) * sourceRowBytes + Int(columns[ox]) * c
+                            let dx = Int(dxs[ox]), dy = Int(dys[ox])
+                            let q01 = p + dx, q10 = p + dy, q11 = p + dy + dx
+                            let fx = fxs[ox], fy = fys[ox]
+                            @inline(__always) func blend(_ channel: Int) -> Float {
+                                let p00 = Float(p[channel]), p01 = Float(q01[channel])
+                                let p10 = Float(q10[channel]), p11 = Float(q11[channel])
+                                let top = p00 + fx * (p01 - p00)
+                                let bottom = p10 + fx * (p11 - p10)
+                                return top + fy * (bottom - top)
+                            }
+                            values[ox] = blend(0)
+                            g[ox] = blend(1)
+                            b[ox] = blend(2)
                         }
                     }
                     pixel.writeRow(values, channels: c, count: ow, to: destination + oy * ow, planeStride: planeStride)

@@ -29,6 +29,7 @@ public struct AugmentationParameters: Sendable, Equatable {
     /// No change.
     public static let identity = AugmentationParameters()
 
+    /// Fixed transform values; the defaults change nothing.
     public init(crop: CropRegion? = nil, horizontalFlip: Bool = false, verticalFlip: Bool = false,
                 rotationDegrees: Float = 0, zoom: Float = 1, translationX: Float = 0, translationY: Float = 0,
                 brightnessDelta: Float = 0, contrastFactor: Float = 1) {

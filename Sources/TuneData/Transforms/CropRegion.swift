@@ -9,6 +9,7 @@ public struct CropRegion: Sendable, Equatable, CustomStringConvertible {
     /// Rows; positive.
     public var height: Int
 
+    /// The region of `width`×`height` pixels whose top-left pixel is column `x`, row `y`.
     public init(x: Int, y: Int, width: Int, height: Int) {
         self.x = x
         self.y = y

@@ -6,8 +6,8 @@ import TuneCore
 ///
 /// Rendering is a single pass over the output: every geometric step (the crop, random-resized crop, flips,
 /// rotation, zoom, translation and the resize itself) is composed into one affine map from output pixels to
-/// source coordinates and the source is sampled once; brightness, contrast and ``normalization`` are applied in
-/// the same pass. Without rotation the map is axis-aligned and sampling runs as two 1-D passes over precomputed
+/// source coordinates and the source is sampled once; brightness and ``normalization`` are applied in the same
+/// pass (contrast, which needs each channel's mean, adds one pass over the output). Without rotation the map is axis-aligned and sampling runs as two 1-D passes over precomputed
 /// per-column and per-row tables (an exact box filter for ``ResizeMethod/area``); with rotation each pixel is
 /// interpolated directly (bilinear, or bicubic for ``ResizeMethod/bicubic``). Grayscale images are replicated to
 /// the three channels.
@@ -103,6 +103,12 @@ public struct ImagePreprocessing: Sendable, Equatable {
     ///   `parameters` is invalid (for example a crop outside the image).
     public func render(_ image: PixelImage, into destination: UnsafeMutablePointer<Float>,
                        parameters: AugmentationParameters) throws(DataError) {
+        try render(image, into: destination, parameters: parameters, passOrder: nil)
+    }
+
+    /// ``render(_:into:parameters:)`` with the separable pass order forced (for tests).
+    func render(_ image: PixelImage, into destination: UnsafeMutablePointer<Float>, parameters: AugmentationParameters,
+                passOrder: SeparableResampler.PassOrder?) throws(DataError) {
         try validate()
         try Self.validate(image)
         try parameters.validate(sourceWidth: image.width, sourceHeight: image.height)
@@ -123,7 +129,7 @@ public struct ImagePreprocessing: Sendable, Equatable {
                                            scale: map.yy, offset: map.ty)
                 SeparableResampler.render(source: source, sourceWidth: image.width, channels: channels,
                                           columns: columns, rows: rows, outputWidth: w, outputHeight: h,
-                                          pixel: pixel, destination: destination)
+                                          pixel: pixel, destination: destination, order: passOrder)
             } else if method == .bicubic {
                 AffineResampler.renderBicubic(source: source, sourceWidth: image.width, sourceHeight: image.height,
                                               channels: channels, map: AffineResampler.Map(map), outputWidth: w,
@@ -192,11 +198,20 @@ public struct ImagePreprocessing: Sendable, Equatable {
         return (cos(radians), sin(radians))
     }
 
-    /// Checks that `image` has 1 or 3 channels and as many bytes as its size announces.
+    /// The largest source side accepted (the kernels index rows and columns with 32-bit integers and locate
+    /// samples in `Float`).
+    public static let maximumSourceSide = 1 << 20
+
+    /// Checks that `image` has 1 or 3 channels, sides up to ``maximumSourceSide`` and as many bytes as its size
+    /// announces.
     static func validate(_ image: PixelImage) throws(DataError) {
         guard image.width > 0, image.height > 0, image.channels == 1 || image.channels == 3 else {
             throw DataError.invalidArgument(message: "cannot preprocess a \(image.width)×\(image.height) image with "
                                             + "\(image.channels) channels: need a positive size and 1 or 3 channels")
+        }
+        guard image.width <= maximumSourceSide, image.height <= maximumSourceSide else {
+            throw DataError.invalidArgument(message: "cannot preprocess a \(image.width)×\(image.height) image: "
+                                            + "each side must be at most \(maximumSourceSide)")
         }
         let expected = image.width.multipliedReportingOverflow(by: image.height)
         guard !expected.overflow, image.pixels.count == expected.partialValue * image.channels else {

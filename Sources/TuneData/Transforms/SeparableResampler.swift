@@ -11,6 +11,11 @@
 /// - **vertical first** (downscaling): each output row blends the source rows of its window (bytes → floats, over
 ///   the needed columns only), then resamples that one row horizontally.
 enum SeparableResampler {
+    /// The order of the two 1-D passes.
+    enum PassOrder {
+        case horizontalFirst, verticalFirst
+    }
+
     /// Relative cost of one gathered tap against one contiguous (vectorizable) tap, for choosing the pass order.
     private static let gatherCost = 4
 
@@ -24,9 +29,10 @@ enum SeparableResampler {
     /// - Parameters:
     ///   - source: `sourceHeight · sourceWidth · channels` interleaved bytes.
     ///   - channels: 1 (replicated to three planes) or 3.
+    ///   - order: the pass order; by default the one with the lower estimated cost (tests force each).
     static func render(source: UnsafePointer<UInt8>, sourceWidth: Int, channels: Int,
                        columns: ResamplingTable, rows: ResamplingTable, outputWidth: Int, outputHeight: Int,
-                       pixel: PixelTransform, destination: UnsafeMutablePointer<Float>) {
+                       pixel: PixelTransform, destination: UnsafeMutablePointer<Float>, order: PassOrder? = nil) {
         let c = channels, ow = outputWidth, oh = outputHeight
         let span = columns.sourceRange.count
         let distinctRows = min(rows.sourceRange.count, oh * rows.taps)
@@ -41,7 +47,8 @@ enum SeparableResampler {
                               let ys = yStarts.baseAddress, let yw = yWeights.baseAddress else { return }
                         let tables = Tables(xStarts: xs, xWeights: xw, xTaps: columns.taps, xUnitStep: columns.isUnitStep,
                                             yStarts: ys, yWeights: yw, yTaps: rows.taps)
-                        if horizontalFirstCost <= verticalFirstCost {
+                        let chosen = order ?? (horizontalFirstCost <= verticalFirstCost ? .horizontalFirst : .verticalFirst)
+                        if chosen == .horizontalFirst {
                             renderHorizontalFirst(source: source, sourceWidth: sourceWidth, channels: c,
                                                   columnRange: columns.sourceRange, tables: tables, outputWidth: ow,
                                                   outputHeight: oh, pixel: pixel, destination: destination)
@@ -115,24 +122,33 @@ enum SeparableResampler {
             for oy in 0..<oh {
                 let weights = t.yWeights + oy * taps
                 let first = source + Int(t.yStarts[oy]) * sourceRowBytes + firstByte
-                // Blend the window's source rows (bytes) into one float row, skipping zero weights.
+                // Blend the window's source rows (bytes) into one float row, two rows per pass, skipping zero
+                // weights.
                 var initialized = false
-                for k in 0..<taps {
-                    let w = weights[k]
-                    if w == 0 { continue }
-                    let bytes = first + k * sourceRowBytes
-                    if !initialized {
-                        if w == 1 {
-                            for i in 0..<spanBytes { blended[i] = Float(bytes[i]) }
-                        } else {
-                            for i in 0..<spanBytes { blended[i] = w * Float(bytes[i]) }
-                        }
-                        initialized = true
+                var pending: (row: UnsafePointer<UInt8>, weight: Float)?
+                for k in 0..<taps where weights[k] != 0 {
+                    let row = first + k * sourceRowBytes, w = weights[k]
+                    guard let (previous, pw) = pending else {
+                        pending = (row, w)
+                        continue
+                    }
+                    pending = nil
+                    if initialized {
+                        for i in 0..<spanBytes { blended[i] += pw * Float(previous[i]) + w * Float(row[i]) }
                     } else {
-                        for i in 0..<spanBytes { blended[i] += w * Float(bytes[i]) }
+                        for i in 0..<spanBytes { blended[i] = pw * Float(previous[i]) + w * Float(row[i]) }
+                        initialized = true
                     }
                 }
-                if !initialized {
+                if let (row, w) = pending {
+                    if initialized {
+                        for i in 0..<spanBytes { blended[i] += w * Float(row[i]) }
+                    } else if w == 1 {
+                        for i in 0..<spanBytes { blended[i] = Float(row[i]) }
+                    } else {
+                        for i in 0..<spanBytes { blended[i] = w * Float(row[i]) }
+                    }
+                } else if !initialized {
                     for i in 0..<spanBytes { blended[i] = 0 }
                 }
                 horizontal(floats, channels: c, tables: t, count: ow, into: values)
