@@ -402,7 +402,7 @@ import TuneCore
         let directory = try TemporaryDirectory()
         let missing = directory.path("absent.png")
         #expect(dataError { _ = try ImageCodec.decode(contentsOf: missing) } == .fileNotFound(path: missing))
-        let underFile = try directory.write("file.png", [1]) + "/child.png"
+        let underFile = URL(fileURLWithPath: try directory.write("file.png", [1])).appendingPathComponent("child.png").path
         #expect(dataError { _ = try ImageCodec.decode(contentsOf: underFile) } == .fileNotFound(path: underFile))
         let folder = directory.path("folder.png")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
