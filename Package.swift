@@ -4,7 +4,8 @@ import PackageDescription
 /// FineTune: fine-tune pretrained networks in Swift on Linux CPUs.
 ///
 /// Modules form a one-way chain:
-/// `TuneCore` → `TuneNN` → `TuneData` → `TuneTraining` → `FineTune` (umbrella) → `finetune` (CLI).
+/// `TuneCore` → `TuneNN`, `TuneData`, `TuneFormats` → `TuneModels`, `TuneTraining` → `FineTune` (umbrella) →
+/// `finetune` (CLI).
 /// Only `TuneCore` talks to oneDNN and OpenBLAS.
 let package = Package(
     name: "FineTune",
@@ -26,8 +27,10 @@ let package = Package(
         .target(name: "TuneCore", dependencies: ["CDNNL", "COpenBLAS"]),
         .target(name: "TuneNN", dependencies: ["TuneCore"]),
         .target(name: "TuneData", dependencies: ["TuneCore", "CZlib", "CTurboJPEG", "CPNG"]),
+        .target(name: "TuneFormats", dependencies: ["TuneCore", "CZlib"]),
+        .target(name: "TuneModels", dependencies: ["TuneNN", "TuneData", "TuneFormats"]),
         .target(name: "TuneTraining", dependencies: ["TuneNN", "TuneData"]),
-        .target(name: "FineTune", dependencies: ["TuneCore", "TuneNN", "TuneData", "TuneTraining"]),
+        .target(name: "FineTune", dependencies: ["TuneCore", "TuneNN", "TuneData", "TuneFormats", "TuneModels", "TuneTraining"]),
         .executableTarget(
             name: "finetune",
             dependencies: ["FineTune", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -37,6 +40,8 @@ let package = Package(
         .testTarget(name: "TuneCoreTests", dependencies: ["TuneCore"]),
         .testTarget(name: "TuneNNTests", dependencies: ["TuneNN"]),
         .testTarget(name: "TuneDataTests", dependencies: ["TuneData"]),
+        .testTarget(name: "TuneFormatsTests", dependencies: ["TuneFormats"]),
+        .testTarget(name: "TuneModelsTests", dependencies: ["TuneModels"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneTrainingTests", dependencies: ["FineTune", "TuneTraining"]),
     ]
 )

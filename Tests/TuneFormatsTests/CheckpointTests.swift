@@ -1,0 +1,243 @@
+import Foundation
+import Testing
+import TuneCore
+@testable import TuneFormats
+
+@Suite("PyTorch checkpoints")
+struct CheckpointTests {
+    typealias F = Fixtures
+
+    func readLegacy(_ bytes: [UInt8]) throws -> StateDictionary {
+        try F.with(bytes) { try PyTorchCheckpoint.read(bytes: $0, file: "test.pth") }
+    }
+
+    @Test("a generated legacy checkpoint reads back in order with dtypes converted")
+    func legacy() throws {
+        let bytes = F.legacyCheckpoint([
+            .init(name: "a.weight", storage: [1, 2, 3, 4, 5, 6], shape: [2, 3]),
+            .init(name: "a.bias", dtype: .float64, storage: [0.5, -1.5], shape: [2]),
+            .init(name: "h", dtype: .float16, storage: [1.5, -2, 0.000061035156], shape: [3]),
+            .init(name: "b", dtype: .bfloat16, storage: [3, -0.5], shape: [2]),
+            .init(name: "bn.num_batches_tracked", dtype: .int64, storage: [7], shape: []),
+        ])
+        let state = try readLegacy(bytes)
+        #expect(state.names == ["a.weight", "a.bias", "h", "b", "bn.num_batches_tracked"])
+        #expect(state["a.weight"]?.shape == [2, 3])
+        #expect(state["a.weight"]?.scalars == [1, 2, 3, 4, 5, 6])
+        #expect(state["a.bias"]?.scalars == [0.5, -1.5])
+        #expect(state["h"]?.scalars == [1.5, -2, 0.000061035156])
+        #expect(state["b"]?.scalars == [3, -0.5])
+        #expect(state["bn.num_batches_tracked"]?.scalars == [7])
+        #expect(state.entry(named: "bn.num_batches_tracked")?.dtype == .int64)
+        #expect(state.entry(named: "a.bias")?.dtype == .float64)
+        let summary = WeightSummary(state)
+        #expect(summary.parameterCount == 6 + 2 + 3 + 2)
+        #expect(summary.text.contains("bn.num_batches_tracked"))
+    }
+
+    @Test("storage offsets and non-contiguous strides are made contiguous")
+    func strided() throws {
+        let bytes = F.legacyCheckpoint([
+            .init(name: "slice", storage: [9, 9, 1, 2, 3, 4], shape: [2, 2], offset: 2),
+            .init(name: "transposed", storage: [1, 2, 3, 4, 5, 6], shape: [3, 2], stride: [1, 3]),
+        ])
+        let state = try readLegacy(bytes)
+        #expect(state["slice"]?.scalars == [1, 2, 3, 4])
+        #expect(state["transposed"]?.scalars == [1, 4, 2, 5, 3, 6])
+    }
+
+    @Test("a big-endian legacy checkpoint is refused")
+    func bigEndian() throws {
+        let bytes = F.legacyCheckpoint([.init(name: "x", storage: [1], shape: [1])], littleEndian: false)
+        #expect(throws: FormatError.self) { try readLegacy(bytes) }
+    }
+
+    @Test("the zip writer's output reads back equal, through files and format sniffing")
+    func zipRoundTrip() throws {
+        let state = try F.smallState()
+        let path = F.temporaryPath(".pt")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try PyTorchZipWriter.write(state, to: path)
+        #expect(try WeightFile.format(path: path) == .pytorchZip)
+        let back = try WeightFile.read(path: path)
+        #expect(F.equal(state, back))
+        #expect(F.equal(state, try PyTorchCheckpoint.read(path: path)))
+    }
+
+    @Test("the zip layout matches PyTorch: entries, 64-byte aligned data, version and byteorder")
+    func zipLayout() throws {
+        let bytes = try PyTorchZipWriter.encode(try F.smallState(), file: "w.pt")
+        try F.with(bytes) { buffer in
+            let archive = try ZipArchive(buffer, file: "w.pt")
+            #expect(archive.entries.map(\.name) == ["archive/data.pkl", "archive/byteorder", "archive/data/0",
+                                                    "archive/data/1", "archive/data/2", "archive/data/3", "archive/version"])
+            for entry in archive.entries where entry.name.hasPrefix("archive/data/") {
+                #expect(entry.dataOffset % 64 == 0)
+            }
+            let version = try #require(archive.entry(named: "archive/version"))
+            #expect(try archive.withContents(of: version) { Array($0) } == Array("3\n".utf8))
+        }
+    }
+
+    @Test("deflated zip entries are inflated")
+    func deflated() throws {
+        // Python's zipfile with ZIP_DEFLATED, when available, rewrites the archive compressed.
+        let source = F.temporaryPath(".pt")
+        let target = F.temporaryPath(".pt")
+        defer {
+            try? FileManager.default.removeItem(atPath: source)
+            try? FileManager.default.removeItem(atPath: target)
+        }
+        let state = try F.smallState()
+        try PyTorchZipWriter.write(state, to: source)
+        let script = """
+        import zipfile, sys
+        with zipfile.ZipFile(sys.argv[1]) as a, zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED) as b:
+            for i in a.infolist(): b.writestr(i.filename, a.read(i.filename))
+        """
+        guard Self.hasPython else { return }
+        #expect(Self.python(["-c", script, source, target]))
+        #expect(F.equal(state, try PyTorchCheckpoint.read(path: target)))
+    }
+
+    @Test("Python's zipfile and pickletools accept the written archive")
+    func pythonAccepts() throws {
+        let path = F.temporaryPath(".pt")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try PyTorchZipWriter.write(try F.smallState(), to: path)
+        let script = """
+        import zipfile, pickletools, sys, io
+        with zipfile.ZipFile(sys.argv[1]) as z:
+            assert z.testzip() is None
+            out = io.StringIO()
+            pickletools.dis(z.read('archive/data.pkl'), out=out)
+            text = out.getvalue()
+            assert 'torch._utils _rebuild_tensor_v2' in text and 'BINPERSID' in text, text
+            assert z.read('archive/byteorder') == b'little'
+            for i in z.infolist():
+                assert i.compress_type == zipfile.ZIP_STORED
+            # Unpickle as torch.load does, with stand-ins for the allowlisted torch globals.
+            import pickle, struct, collections
+            class FloatStorage: pass
+            def rebuild(storage, offset, size, stride, requires_grad, hooks):
+                return (storage[offset:], tuple(size), tuple(stride))
+            class U(pickle.Unpickler):
+                def find_class(self, module, name):
+                    table = {('collections', 'OrderedDict'): collections.OrderedDict,
+                             ('torch._utils', '_rebuild_tensor_v2'): rebuild, ('torch', 'FloatStorage'): FloatStorage}
+                    return table[(module, name)]
+                def persistent_load(self, pid):
+                    kind, cls, key, location, numel = pid
+                    assert kind == 'storage' and cls is FloatStorage and location == 'cpu'
+                    data = z.read('archive/data/' + key)
+                    assert len(data) == 4 * numel
+                    return list(struct.unpack('<%df' % numel, data))
+            state = U(io.BytesIO(z.read('archive/data.pkl'))).load()
+            assert list(state) == ['conv.weight', 'conv.bias', 'bn.running_mean', 'scalar'], list(state)
+            assert state['conv.weight'] == ([x * 0.5 - 1 for x in range(8)], (2, 1, 2, 2), (4, 4, 2, 1)), state['conv.weight']
+            assert state['scalar'] == ([42.0], (), ())
+        """
+        guard Self.hasPython else { return }
+        #expect(Self.python(["-c", script, path]))
+    }
+
+    @Test("legacy checkpoints pickled by Python at protocols 2–5 (frames, MEMOIZE, STACK_GLOBAL) read back",
+          arguments: [2, 3, 4, 5])
+    func pythonLegacy(protocolVersion: Int) throws {
+        guard Self.hasPython else { return }
+        let path = F.temporaryPath(".pth")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Stand-ins with the names torch uses, so the pickles are byte-for-byte what torch.save would emit.
+        let script = """
+        import pickle, struct, sys, types, collections
+        torch = types.ModuleType('torch'); utils = types.ModuleType('torch._utils')
+        sys.modules['torch'] = torch; sys.modules['torch._utils'] = utils
+        def _rebuild_tensor_v2(*args): pass
+        _rebuild_tensor_v2.__module__ = 'torch._utils'; _rebuild_tensor_v2.__qualname__ = '_rebuild_tensor_v2'
+        utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+        class FloatStorage: pass
+        FloatStorage.__module__ = 'torch'; torch.FloatStorage = FloatStorage
+        class Storage:
+            def __init__(self, key, values): self.key, self.values = key, values
+        class T:
+            def __init__(self, *args): self.args = args
+            def __reduce__(self): return (_rebuild_tensor_v2, self.args + (False, collections.OrderedDict()))
+        class P(pickle.Pickler):
+            def persistent_id(self, obj):
+                if isinstance(obj, Storage): return ('storage', FloatStorage, obj.key, 'cpu', len(obj.values), None)
+                return None
+        proto = int(sys.argv[2])
+        with open(sys.argv[1], 'wb') as f:
+            pickle.dump(0x1950a86a20f9469cfc6c, f, protocol=proto)
+            pickle.dump(1001, f, protocol=proto)
+            pickle.dump(dict(protocol_version=1001, little_endian=True, type_sizes=dict(short=2, int=4, long=4)), f, protocol=proto)
+            s0 = Storage('0', [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+            state = collections.OrderedDict([('a', T(s0, 0, (2, 2), (2, 1))), ('b', T(s0, 4, (2,), (1,))), ('epoch', 3)])
+            P(f, protocol=proto).dump(state)
+            pickle.dump(['0'], f, protocol=proto)
+            f.write(struct.pack('<q', 6)); f.write(struct.pack('<6f', *s0.values))
+        """
+        #expect(Self.python(["-c", script, path, String(protocolVersion)]))
+        let state = try WeightFile.read(path: path)
+        #expect(state.names == ["a", "b"])
+        #expect(state["a"]?.scalars == [1, 2, 3, 4])
+        #expect(state["b"]?.scalars == [5, 6])
+    }
+
+    /// Whether `python3` runs here.
+    static let hasPython = python(["-c", "pass"])
+
+    /// Runs `python3` from the PATH; false when it fails or is absent.
+    static func python(_ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        } catch {
+            return false
+        }
+    }
+
+    @Test("the real checkpoint named by FINETUNE_TEST_PTH reads completely",
+          .enabled(if: ProcessInfo.processInfo.environment["FINETUNE_TEST_PTH"] != nil))
+    func realCheckpoint() throws {
+        let path = try #require(ProcessInfo.processInfo.environment["FINETUNE_TEST_PTH"])
+        let state = try WeightFile.read(path: path)
+        #expect(state.count == 296)
+        #expect(state["_conv_stem.weight"]?.shape == [32, 3, 3, 3])
+        #expect(WeightSummary(state).parameterCount == 4_652_008)
+        #expect(state.entries.allSatisfy { $0.tensor.isFinite })
+        // It survives a round trip through both writers.
+        let zipPath = F.temporaryPath(".pt")
+        let safePath = F.temporaryPath(".safetensors")
+        defer {
+            try? FileManager.default.removeItem(atPath: zipPath)
+            try? FileManager.default.removeItem(atPath: safePath)
+        }
+        try PyTorchZipWriter.write(state, to: zipPath)
+        #expect(F.equal(state, try WeightFile.read(path: zipPath)))
+        try Safetensors.write(state, to: safePath)
+        #expect(F.equal(state, try WeightFile.read(path: safePath)))
+    }
+
+    @Test("truncations and byte flips of the real checkpoint fail cleanly",
+          .enabled(if: ProcessInfo.processInfo.environment["FINETUNE_TEST_PTH"] != nil))
+    func realCheckpointDamaged() throws {
+        let path = try #require(ProcessInfo.processInfo.environment["FINETUNE_TEST_PTH"])
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        var generator = FuzzTests.Generator(state: 7)
+        for round in 0..<40 {
+            let cut = Int(generator.next() % UInt64(original.count))
+            FuzzTests.probe(Array(original[..<cut]), "real prefix \(cut)")
+            // Flips in the first 64 KiB, where the pickles are.
+            var copy = original
+            let at = Int(generator.next() % UInt64(min(65536, copy.count)))
+            copy[at] = UInt8(truncatingIfNeeded: generator.next())
+            if round < 10 { FuzzTests.probe(copy, "real flip at \(at)") }
+        }
+    }
+}

