@@ -48,7 +48,7 @@ final class MappedFile {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then `rename`.
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, `fsync`, then `rename`.
 func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
     let temporary = path + ".tmp-\(getpid())"
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -68,8 +68,11 @@ func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
         }
         return nil
     }
+    // Flush to disk before the rename, so a crash never leaves a renamed but incomplete file.
+    let synced = failure == nil && fsync(descriptor) == 0
+    let syncFailure = failure == nil && !synced ? String(cString: strerror(errno)) : nil
     close(descriptor)
-    if let failure {
+    if let failure = failure ?? syncFailure {
         unlink(temporary)
         throw FormatError.writeFailed(path: path, message: failure)
     }

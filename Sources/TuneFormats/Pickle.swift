@@ -38,6 +38,7 @@ struct PickleMachine {
     /// Like ``load(_:_:)``, also passing `extract` every storage the pickle's persistent ids named, in order.
     static func loadWithStorages<T>(_ reader: inout ByteReader,
                                     _ extract: (PickleValue, [TorchStorageReference]) throws -> T) throws -> T {
+        try PickleGlobalScan.check(reader)
         var machine = PickleMachine(reader: reader)
         defer { machine.dismantle() }
         let value = try machine.run()

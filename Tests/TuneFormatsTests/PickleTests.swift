@@ -123,6 +123,14 @@ struct PickleTests {
         }
     }
 
+    @Test("a forbidden GLOBAL is reported even when an earlier opcode is broken")
+    func forbiddenFirst() throws {
+        // APPEND on an empty stack comes first; the global after it still decides the error.
+        #expect(throws: FormatError.forbiddenGlobal(file: "t.pkl", module: "posix", name: "system")) {
+            try run([0x61] + Self.global("posix", "system") + [0x2e])
+        }
+    }
+
     @Test("structural errors are malformedPickle or truncated, never a crash")
     func malformed() throws {
         #expect(throws: FormatError.malformedPickle(file: "t.pkl", offset: 2, message: "stack underflow")) { try run([0x2e]) }

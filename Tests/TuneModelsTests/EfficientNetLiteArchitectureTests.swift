@@ -64,7 +64,7 @@ struct EfficientNetLiteArchitectureTests {
 
     @Test("Lite0 block table matches the reference manifest")
     func lite0BlockTable() {
-        // (expand, kernel, stride, in, out) for blocks 0…15, from /work/shared/reference/manifest.json.
+        // (expand, kernel, stride, in, out) for blocks 0…15, from the shared reference manifest.json.
         let manifest: [(Int, Int, Int, Int, Int)] = [
             (1, 3, 1, 32, 16), (6, 3, 2, 16, 24), (6, 3, 1, 24, 24), (6, 5, 2, 24, 40), (6, 5, 1, 40, 40),
             (6, 3, 2, 40, 80), (6, 3, 1, 80, 80), (6, 3, 1, 80, 80), (6, 5, 1, 80, 112), (6, 5, 1, 112, 112),
