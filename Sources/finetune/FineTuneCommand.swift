@@ -8,7 +8,7 @@ struct FineTuneCommand: ParsableCommand {
         commandName: "finetune",
         abstract: "Fine-tune neural networks on Linux CPUs, without Python.",
         version: FineTuneVersion.string,
-        subcommands: [VersionCommand.self, DatasetsCommand.self, ModelsCommand.self, WeightsCommand.self, FashionMNISTCNNCommand.self]
+        subcommands: [VersionCommand.self, DatasetsCommand.self, ModelsCommand.self, WeightsCommand.self, PredictCommand.self, FashionMNISTCNNCommand.self]
     )
 }
 

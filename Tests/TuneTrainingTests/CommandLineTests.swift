@@ -81,4 +81,46 @@ struct CommandLineTests {
         #expect(missing.status != 0)
         #expect(missing.output.contains("nope: folder not found"))
     }
+
+    @Test("models list shows the registry; weights inspect --json describes a weight file; bad names are named")
+    func modelsAndWeightsCommands() throws {
+        let listed = try FineTuneBinary.run(["models", "list"])
+        #expect(listed.status == 0)
+        #expect(listed.output.contains("efficientnet-lite0     4652008  224²   (x − 127) / 128"))
+        #expect(listed.output.contains("efficientnet-lite4"))
+        let unknown = try FineTuneBinary.run(["models", "fetch", "resnet50"])
+        #expect(unknown.status != 0 && unknown.output.contains("unknown model 'resnet50'"))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-weights-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("tiny.safetensors").path
+        let state = try StateDictionary([("layer.weight", try Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])),
+                                         ("layer.bias", try Tensor(shape: [2], scalars: [0, 1]))])
+        try Safetensors.write(state, to: file)
+        let inspected = try FineTuneBinary.run(["weights", "inspect", file, "--json"])
+        #expect(inspected.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(inspected.output.utf8)) as? [String: Any])
+        #expect(json["parameterCount"] as? Int == 8)
+        let broken = try FineTuneBinary.run(["weights", "inspect", folder.appendingPathComponent("absent.pth").path])
+        #expect(broken.status != 0 && broken.output.contains("absent.pth: file not found"))
+    }
+
+    @Test("predict classifies an image with the cached ImageNet weights and prints JSON in the documented shape",
+          .enabled(if: (try? WeightCache().installedPath(for: ModelRegistry.entry(named: "efficientnet-lite0"))) != nil))
+    func predictCommand() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-predict-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("gray.png").path
+        let image = try PixelImage(width: 40, height: 30, channels: 1, pixels: (0..<1200).map { UInt8($0 % 200) })
+        try Data(ImageCodec.encodePNG(image)).write(to: URL(fileURLWithPath: file))
+        let result = try FineTuneBinary.run(["predict", "--model", "efficientnet-lite0", "--top", "2", "--json", file])
+        #expect(result.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]])
+        #expect(json.count == 1 && json[0]["file"] as? String == file)
+        let top = try #require(json[0]["top"] as? [[String: Any]])
+        #expect(top.count == 2 && top.allSatisfy { $0["index"] is Int && $0["label"] is String && $0["probability"] is Double })
+        let missing = try FineTuneBinary.run(["predict", folder.appendingPathComponent("nope.jpg").path])
+        #expect(missing.status != 0 && missing.output.contains("nope.jpg"))
+    }
 }

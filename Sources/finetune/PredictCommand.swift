@@ -1,0 +1,41 @@
+import ArgumentParser
+import FineTune
+import Foundation
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Classify images with a pretrained model (ImageNet's 1,000 classes)."
+    )
+
+    @Option(help: "The model (see `finetune models list`).") var model = "efficientnet-lite0"
+    @Option(help: "How many classes to print per image.") var top = 5
+    @Flag(help: "Print JSON: [{\"file\", \"top\": [{\"index\", \"label\", \"probability\"}]}].") var json = false
+    @Argument(help: "Image files (JPEG or PNG).") var images: [String]
+
+    func validate() throws {
+        guard top > 0 else { throw ValidationError("--top must be positive") }
+        guard !images.isEmpty else { throw ValidationError("give at least one image file") }
+    }
+
+    func run() throws {
+        let entry = try ModelRegistry.entry(named: model)
+        let network = try EfficientNetLite(variant: entry.variant, weights: .imagenet)
+        let classifier = ImageClassifier(model: network, labels: ImageNetLabels.names, inputSize: entry.inputSize,
+                                         normalization: entry.preprocessing)
+        let predictions = try classifier.predict(files: images, top: top)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(predictions), as: UTF8.self))
+            return
+        }
+        for prediction in predictions {
+            print(prediction.file)
+            for item in prediction.top {
+                let label = item.label.padding(toLength: max(28, item.label.count), withPad: " ", startingAt: 0)
+                print("  " + String(item.index).leftPadded(to: 4) + "  " + label + String(format: " %6.2f%%", item.probability * 100))
+            }
+        }
+    }
+}
