@@ -42,4 +42,11 @@ struct ModelRegistryTests {
             "\($0)".contains("none.pth")
         }
     }
+
+    @Test("named constructors build each variant; Lite3 and Lite4 have no ImageNet weights")
+    func namedConstructors() throws {
+        #expect(try EfficientNetLite0(includeTop: false).variant == .lite0)
+        #expect(try EfficientNetLite2(classCount: 5).classCount == 5)
+        #expect { try EfficientNetLite3(weights: .imagenet) } throws: { "\($0)".contains("efficientnet-lite3 has no pretrained weights") }
+    }
 }
