@@ -99,6 +99,10 @@ enum AffineResampler {
     /// Renders `[3, outputHeight, outputWidth]` planar floats into `destination` with Keys bicubic interpolation
     /// (a = −0.5) over the 4×4 neighbourhood, edge-clamped. Like ``renderBilinear``, a vectorizable first pass per
     /// row finds each pixel's integer position and fractions; the second computes the weights and gathers.
+    ///
+    /// Not antialiased: unlike the separable path (``ResamplingTable``, PIL's stretched kernel), the kernel is not
+    /// widened when the map shrinks, so a rotated downscale samples like TF's `antialias=False`. On axis-aligned
+    /// maps the two agree only when neither axis downscales.
     static func renderBicubic(source: UnsafePointer<UInt8>, sourceWidth: Int, sourceHeight: Int, channels: Int,
                               map: Map, outputWidth: Int, outputHeight: Int,
                               pixel: PixelTransform, destination: UnsafeMutablePointer<Float>) {

@@ -8,9 +8,10 @@ import TuneCore
 /// rotation, zoom, translation and the resize itself) is composed into one affine map from output pixels to
 /// source coordinates and the source is sampled once; brightness and ``normalization`` are applied in the same
 /// pass (contrast, which needs each channel's mean, adds one pass over the output). Without rotation the map is axis-aligned and sampling runs as two 1-D passes over precomputed
-/// per-column and per-row tables (an exact box filter for ``ResizeMethod/area``); with rotation each pixel is
-/// interpolated directly (bilinear, or bicubic for ``ResizeMethod/bicubic``). Grayscale images are replicated to
-/// the three channels.
+/// per-column and per-row tables (an exact box filter for ``ResizeMethod/area``, PIL's antialiased cubic filter
+/// for ``ResizeMethod/bicubic``); with rotation each pixel is interpolated directly from its 2×2 or 4×4
+/// neighbourhood (bilinear, or bicubic for ``ResizeMethod/bicubic``), without antialiasing. Grayscale images are
+/// replicated to the three channels.
 ///
 /// Values are safe to share between threads; ``render(_:into:augmentation:generator:)`` allocates only small
 /// per-image tables and scratch rows.

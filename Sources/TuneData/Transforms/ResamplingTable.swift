@@ -19,11 +19,15 @@ struct ResamplingTable {
     /// is centred on source index coordinate `scale · o + offset` (pixel `i` spans `[i − 0.5, i + 0.5]`).
     init(method: ResizeMethod, outputCount: Int, sourceCount: Int, scale: Double, offset: Double) {
         let n = sourceCount
-        // Widest window any method may need before padding; `area` needs ⌈|scale|⌉ + 1.
+        // Antialiased bicubic (downscaling) stretches the cubic kernel by the scale factor (PIL).
+        let stretch = max(abs(scale), 1)
+        let antialiased = method == .bicubic && stretch > 1
+        // Widest window any method may need before padding; `area` needs ⌈|scale|⌉ + 1, antialiased bicubic
+        // at most ⌊4 · stretch⌋ + 1 (the source pixels strictly within 2 · stretch of the centre).
         let maxTaps: Int
         switch method {
         case .bilinear: maxTaps = min(2, n)
-        case .bicubic: maxTaps = min(4, n)
+        case .bicubic: maxTaps = antialiased ? min(n, Int((4 * min(stretch, Double(n))).rounded(.down)) + 2) : min(4, n)
         case .area: maxTaps = min(n, Int(min(abs(scale), Double(n)).rounded(.up)) + 2)
         }
         var rawStarts = [Int](repeating: 0, count: outputCount)
@@ -47,6 +51,19 @@ struct ResamplingTable {
                     window[i0 - first] += 1 - f
                     window[i1 - first] += f
                     last = i1
+                case .bicubic where antialiased:
+                    // PIL's `precompute_coeffs`: centre (o + 0.5) · scale in edge coordinates is `s + 0.5`, so
+                    // source pixel j (centre j + 0.5) weighs cubic((j − s) / stretch); normalized below. Beyond
+                    // 2 · stretch outside the image every tap is the edge pixel, so the centre clamps there.
+                    let support = 2 * stretch
+                    let x = min(max(s, -support - 1), Double(n - 1) + support + 1)
+                    let lo = Int((x - support).rounded(.up)), hi = Int((x + support).rounded(.down))
+                    let invStretch = 1 / stretch
+                    first = max(0, min(min(max(lo, 0), n - 1), n - maxTaps))
+                    last = min(max(hi, 0), n - 1)
+                    for j in lo...hi {
+                        window[min(max(j, 0), n - 1) - first] += ResizeMethod.cubic((Double(j) - x) * invStretch)
+                    }
                 case .bicubic:
                     let x = min(max(s, -3), Double(n + 2))
                     let i0 = Int(x.rounded(.down))
@@ -102,7 +119,8 @@ struct ResamplingTable {
                 taps = max(taps, high - low + 1)
             }
         }
-        // Compact to the widest window actually used, and renormalize (area weights may drift by rounding).
+        // Compact to the widest window actually used, and normalize: area weights may drift by rounding, and
+        // antialiased bicubic weights sum to 1 only after normalization (PIL divides by their sum too).
         var starts = [Int32](repeating: 0, count: outputCount)
         var weights = [Float](repeating: 0, count: outputCount * taps)
         for o in 0..<outputCount {

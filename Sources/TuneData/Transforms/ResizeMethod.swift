@@ -13,12 +13,38 @@ public enum ResizeMethod: String, Sendable, CaseIterable {
     /// upscaling it blends only across source-pixel boundaries (nearest-neighbour-like inside them). With a
     /// rotation the footprint is not axis-aligned, and sampling falls back to ``bilinear``.
     case area
-    /// Keys cubic convolution with `a = −0.5` (PIL's and TF's coefficient; PyTorch's own kernel uses −0.75)
-    /// over a 4×4 neighbourhood, without antialiasing. Can overshoot; results are clamped to 0…255.
+    /// Keys cubic convolution with `a = −0.5` (PIL's and TF's coefficient; PyTorch's own kernel uses −0.75),
+    /// antialiased like PIL's `Image.resize(..., Image.BICUBIC)` on axis-aligned maps: along an axis with scale
+    /// `s` (source pixels per output pixel), output pixel `o` is centred on `c = (o + 0.5) · s` (plus the crop
+    /// offset, pixel edges at integers) and source pixel `j` weighs
+    /// `cubic((j + 0.5 − c) / max(s, 1))`, normalized to sum 1 — the cubic kernel stretched by the downscaling
+    /// factor, so its support is `4 · max(s, 1)` source pixels wide (PIL's `precompute_coeffs`). Upscaling
+    /// (`s ≤ 1`) is the plain 4-tap cubic interpolation at `(o + 0.5) · s − 0.5`, as in TF
+    /// `resize(..., "bicubic", antialias=False)`.
+    ///
+    /// Differences from PIL:
+    /// - taps outside the image take the nearest edge pixel (like every method here) where PIL drops them and
+    ///   renormalizes the rest, so windows that cross the image border differ; with a crop, taps beyond the crop
+    ///   read the real pixels there, whereas PIL on a pre-cropped array stops at the crop border;
+    /// - PIL rounds to `UInt8` after the horizontal and after the vertical pass; the values here stay `Float`
+    ///   (they are PIL's values before rounding, so within about ±1 of PIL's bytes);
+    /// - with a rotation the map is not axis-aligned and sampling falls back to the 4×4 neighbourhood at each
+    ///   output pixel, without antialiasing (like TF and Keras `RandomRotation`).
+    ///
+    /// Can overshoot; results are clamped to 0…255.
     case bicubic
 
     /// Keys' cubic coefficient used by ``bicubic``.
     static let cubicCoefficient: Float = -0.5
+
+    /// The Keys cubic kernel (a = −0.5) at distance `d`: PIL's `bicubic_filter`, nonzero for `|d| < 2`.
+    @inline(__always)
+    static func cubic(_ d: Double) -> Double {
+        let a = Double(cubicCoefficient), x = abs(d)
+        if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
+        if x < 2 { return (((x - 5) * x + 8) * x - 4) * a }
+        return 0
+    }
 
     /// The four Keys cubic weights (a = −0.5) for taps at offsets −1, 0, 1, 2 from `floor(x)`, where `t = x − floor(x)`.
     @inline(__always)
