@@ -79,6 +79,59 @@ struct CheckpointTests {
         }
     }
 
+    /// The cases `torch.load(weights_only=True)` (and `mmap=True`) of torch 2.15 accepted bit-exactly from this writer:
+    /// rank 0, 1, 4 and a zero-sized dimension, empty and non-ASCII names, NaN/±inf/−0/subnormal values. Pins the
+    /// layout torch reads, so a change to it shows up without torch installed.
+    @Test("edge-case tensors keep torch's zip layout: FB/Z padding on every entry, exact storage sizes, bit-exact values")
+    func zipEdgeCasesLayout() throws {
+        let special: [Float] = [.nan, .infinity, -.infinity, -0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 1e-38, -1]
+        let state = try StateDictionary([
+            ("scalar", Tensor(shape: [], scalars: [3.25])),
+            ("vector", Tensor(shape: [7], scalars: (0..<7).map { Float($0) * 0.5 - 1 })),
+            ("conv.weight", Tensor(shape: [4, 3, 3, 3], scalars: (0..<108).map { Float(sin(Double($0) * 0.37)) })),
+            ("_blocks.0._bn0.running_mean", Tensor(shape: [16], scalars: (0..<16).map { Float($0) / 7 })),
+            ("special", Tensor(shape: [8], scalars: special)),
+            ("empty", Tensor(shape: [2, 0, 3], scalars: [])),
+            ("ünïcode.名前", Tensor(shape: [2, 2], scalars: [0, 1, 2, 3])),
+            ("", Tensor(shape: [3], scalars: [10, 11, 12])),
+        ])
+        let bytes = try PyTorchZipWriter.encode(state, file: "edge.pt")
+        func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+        func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
+        try F.with(bytes) { buffer in
+            let archive = try ZipArchive(buffer, file: "edge.pt")
+            #expect(archive.entries.map(\.name) == ["archive/data.pkl", "archive/byteorder"]
+                + (0..<state.count).map { "archive/data/\($0)" } + ["archive/version"])
+            for entry in archive.entries {
+                let header = entry.localHeaderOffset
+                #expect(u32(header) == 0x0403_4b50)
+                #expect(u16(header + 4) == 20 && u16(header + 6) == 0 && u16(header + 8) == 0) // version, flags, stored
+                #expect(u32(header + 18) == entry.compressedSize && u32(header + 22) == entry.uncompressedSize)
+                let nameLength = u16(header + 26), extraLength = u16(header + 28)
+                #expect(Array(bytes[(header + 30)..<(header + 30 + nameLength)]) == Array(entry.name.utf8))
+                // One extra field, "FB", whose payload is "Z" padding up to the 64-byte boundary (every entry, as
+                // PyTorch's writer does; torch's mmap loading relies on the alignment).
+                let extra = header + 30 + nameLength
+                #expect(extraLength >= 4 && bytes[extra] == 0x46 && bytes[extra + 1] == 0x42)
+                #expect(u16(extra + 2) == extraLength - 4)
+                #expect(bytes[(extra + 4)..<(extra + extraLength)].allSatisfy { $0 == 0x5a })
+                #expect(entry.dataOffset == extra + extraLength)
+                #expect(entry.dataOffset % 64 == 0)
+            }
+            for (index, item) in state.entries.enumerated() {
+                let entry = try #require(archive.entry(named: "archive/data/\(index)"))
+                #expect(entry.uncompressedSize == 4 * item.tensor.elementCount)
+            }
+        }
+        let back = try F.with(bytes) { try PyTorchCheckpoint.read(bytes: $0, file: "edge.pt") }
+        #expect(back.names == state.names)
+        for (a, b) in zip(state.entries, back.entries) {
+            #expect(a.shape == b.shape)
+            #expect(a.tensor.scalars.map(\.bitPattern) == b.tensor.scalars.map(\.bitPattern))
+            #expect(b.dtype == .float32)
+        }
+    }
+
     @Test("deflated zip entries are inflated")
     func deflated() throws {
         // Python's zipfile with ZIP_DEFLATED, when available, rewrites the archive compressed.

@@ -25,3 +25,21 @@ public struct PixelImage: Sendable, Equatable {
     /// The bytes the image occupies.
     public var byteCount: Int { pixels.count }
 }
+
+extension PixelImage {
+    /// The pixels inside `region`, as a new image (filters then stop at the region's edge, like cropping an array
+    /// before resizing it).
+    /// - Throws: ``DataError/invalidArgument(message:)`` when the region is empty or outside the image.
+    public func cropped(to region: CropRegion) throws -> PixelImage {
+        guard region.isInside(width: width, height: height) else {
+            throw DataError.invalidArgument(message: "crop \(region) lies outside the \(width)×\(height) image")
+        }
+        var result = [UInt8](repeating: 0, count: region.width * region.height * channels)
+        let rowBytes = region.width * channels
+        for row in 0..<region.height {
+            let source = ((region.y + row) * width + region.x) * channels
+            result.replaceSubrange((row * rowBytes)..<((row + 1) * rowBytes), with: pixels[source..<(source + rowBytes)])
+        }
+        return try PixelImage(width: region.width, height: region.height, channels: channels, pixels: result)
+    }
+}

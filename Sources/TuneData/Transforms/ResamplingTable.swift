@@ -3,8 +3,9 @@ import Foundation
 /// The taps of a one-dimensional resampling, precomputed once per image and axis: output position `o` reads the
 /// `taps` consecutive source positions starting at `starts[o]`, weighted by `weights[o · taps ..< (o + 1) · taps]`.
 ///
-/// Taps that fall outside the source are folded onto the nearest edge pixel (edge clamp), so every window lies
-/// inside `0 ..< sourceCount` and the kernels need no bounds checks. Weights sum to 1.
+/// Taps that fall outside the source are folded onto the nearest edge pixel (edge clamp) — except for antialiased
+/// (downscaling) bicubic with the centre inside the image, which drops them and renormalizes, like PIL — so every
+/// window lies inside `0 ..< sourceCount` and the kernels need no bounds checks. Weights sum to 1.
 struct ResamplingTable {
     /// Source positions read per output position (the same for all, padded with zero weights).
     let taps: Int
@@ -53,16 +54,28 @@ struct ResamplingTable {
                     last = i1
                 case .bicubic where antialiased:
                     // PIL's `precompute_coeffs`: centre (o + 0.5) · scale in edge coordinates is `s + 0.5`, so
-                    // source pixel j (centre j + 0.5) weighs cubic((j − s) / stretch); normalized below. Beyond
-                    // 2 · stretch outside the image every tap is the edge pixel, so the centre clamps there.
+                    // source pixel j (centre j + 0.5) weighs cubic((j − s) / stretch); normalized below.
                     let support = 2 * stretch
-                    let x = min(max(s, -support - 1), Double(n - 1) + support + 1)
-                    let lo = Int((x - support).rounded(.up)), hi = Int((x + support).rounded(.down))
                     let invStretch = 1 / stretch
-                    first = max(0, min(min(max(lo, 0), n - 1), n - maxTaps))
-                    last = min(max(hi, 0), n - 1)
-                    for j in lo...hi {
-                        window[min(max(j, 0), n - 1) - first] += ResizeMethod.cubic((Double(j) - x) * invStretch)
+                    if s >= -0.5, s <= Double(n) - 0.5 {
+                        // Centre inside the image (always, unless zoom or translation moves it out): like PIL,
+                        // taps outside the image are dropped and the rest renormalized. The pixel under the centre
+                        // weighs cubic(≤ 0.5 / stretch) > 0, so the window is never empty and its sum stays positive.
+                        let lo = max(Int((s - support).rounded(.up)), 0)
+                        let hi = min(Int((s + support).rounded(.down)), n - 1)
+                        first = max(0, min(lo, n - maxTaps))
+                        last = hi
+                        for j in lo...hi { window[j - first] += ResizeMethod.cubic((Double(j) - s) * invStretch) }
+                    } else {
+                        // Centre outside the image: taps take the nearest edge pixel (Keras `fill_mode="nearest"`);
+                        // beyond 2 · stretch outside, every tap is the edge pixel, so the centre clamps there.
+                        let x = min(max(s, -support - 1), Double(n - 1) + support + 1)
+                        let lo = Int((x - support).rounded(.up)), hi = Int((x + support).rounded(.down))
+                        first = max(0, min(min(max(lo, 0), n - 1), n - maxTaps))
+                        last = min(max(hi, 0), n - 1)
+                        for j in lo...hi {
+                            window[min(max(j, 0), n - 1) - first] += ResizeMethod.cubic((Double(j) - x) * invStretch)
+                        }
                     }
                 case .bicubic:
                     let x = min(max(s, -3), Double(n + 2))

@@ -2,7 +2,8 @@
 ///
 /// All methods use half-pixel centres: output pixel `o` samples source coordinate `(o + 0.5) · scale − 0.5`
 /// (TensorFlow's `tf.image.resize`, PyTorch's `align_corners=False`), and samples outside the image take the
-/// nearest edge pixel (Keras `fill_mode="nearest"`). Results are clamped to 0…255 before normalization.
+/// nearest edge pixel (Keras `fill_mode="nearest"`; downscaling ``bicubic`` drops them like PIL instead). Results
+/// are clamped to 0…255 before normalization.
 public enum ResizeMethod: String, Sendable, CaseIterable {
     /// Linear interpolation between the two nearest pixels on each axis, without antialiasing — TF
     /// `resize(..., method="bilinear", antialias=False)`, PyTorch `interpolate(mode="bilinear", align_corners=False)`.
@@ -22,12 +23,18 @@ public enum ResizeMethod: String, Sendable, CaseIterable {
     /// (`s ≤ 1`) is the plain 4-tap cubic interpolation at `(o + 0.5) · s − 0.5`, as in TF
     /// `resize(..., "bicubic", antialias=False)`.
     ///
+    /// At the image borders a downscaling window drops the taps outside the image and renormalizes the rest, as
+    /// PIL does (other methods, and upscaling bicubic, take the nearest edge pixel instead; so does a downscaling
+    /// window whose centre a zoom-out or translation puts outside the image). A crop behaves like PIL's
+    /// `resize(..., box=crop)`: taps beyond the crop read the real pixels there; to match PIL on a pre-cropped
+    /// array, render the cropped pixels as their own image.
+    ///
     /// Differences from PIL:
-    /// - taps outside the image take the nearest edge pixel (like every method here) where PIL drops them and
-    ///   renormalizes the rest, so windows that cross the image border differ; with a crop, taps beyond the crop
-    ///   read the real pixels there, whereas PIL on a pre-cropped array stops at the crop border;
-    /// - PIL rounds to `UInt8` after the horizontal and after the vertical pass; the values here stay `Float`
-    ///   (they are PIL's values before rounding, so within about ±1 of PIL's bytes);
+    /// - PIL rounds to `UInt8` after the horizontal pass (clipping its overshoot to 0…255) and after the vertical
+    ///   one; the values here stay `Float`, equal to PIL's in mode `"F"` (no intermediate rounding). Rounded, they
+    ///   match PIL's bytes within ±1 almost everywhere, by a few levels at the rare high-contrast pixels where
+    ///   PIL's intermediate clipping bites;
+    /// - upscaling at the borders takes the nearest edge pixel where PIL drops and renormalizes;
     /// - with a rotation the map is not axis-aligned and sampling falls back to the 4×4 neighbourhood at each
     ///   output pixel, without antialiasing (like TF and Keras `RandomRotation`).
     ///

@@ -37,10 +37,13 @@ public struct ImageClassifier {
     public func input(for image: PixelImage) throws -> [Float] {
         let region = EvaluationCrop.region(width: image.width, height: image.height, size: preprocessing.height,
                                            cropPadding: cropPadding)
+        // Crop first, then resize the crop on its own (as the reference pipeline does with PIL), so the
+        // antialiasing filter does not reach past the crop's edge.
+        let crop = try image.cropped(to: region)
         var output = [Float](repeating: 0, count: preprocessing.outputCount)
         try output.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
-            try preprocessing.render(image, into: base, parameters: AugmentationParameters(crop: region))
+            try preprocessing.render(crop, into: base)
         }
         return output
     }
