@@ -255,10 +255,10 @@ struct CheckpointTests {
         }
     }
 
-    @Test("the real checkpoint named by FINETUNE_TEST_PTH reads completely",
-          .enabled(if: ProcessInfo.processInfo.environment["FINETUNE_TEST_PTH"] != nil))
+    @Test("the real EfficientNet-Lite0 checkpoint reads completely",
+          .enabled(if: RealCheckpoint.path != nil, "run `finetune models fetch efficientnet-lite0` or set FINETUNE_TEST_PTH"))
     func realCheckpoint() throws {
-        let path = try #require(ProcessInfo.processInfo.environment["FINETUNE_TEST_PTH"])
+        let path = try #require(RealCheckpoint.path)
         let state = try WeightFile.read(path: path)
         #expect(state.count == 296)
         #expect(state["_conv_stem.weight"]?.shape == [32, 3, 3, 3])
@@ -278,9 +278,9 @@ struct CheckpointTests {
     }
 
     @Test("truncations and byte flips of the real checkpoint fail cleanly",
-          .enabled(if: ProcessInfo.processInfo.environment["FINETUNE_TEST_PTH"] != nil))
+          .enabled(if: RealCheckpoint.path != nil, "run `finetune models fetch efficientnet-lite0` or set FINETUNE_TEST_PTH"))
     func realCheckpointDamaged() throws {
-        let path = try #require(ProcessInfo.processInfo.environment["FINETUNE_TEST_PTH"])
+        let path = try #require(RealCheckpoint.path)
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         var generator = FuzzTests.Generator(state: 7)
         for round in 0..<40 {
@@ -292,5 +292,18 @@ struct CheckpointTests {
             copy[at] = UInt8(truncatingIfNeeded: generator.next())
             if round < 10 { FuzzTests.probe(copy, "real flip at \(at)") }
         }
+    }
+}
+
+/// The EfficientNet-Lite0 checkpoint: `FINETUNE_TEST_PTH`, else where `finetune models fetch` installs it
+/// (`$FINETUNE_HOME/weights`, default `~/.cache/finetune/weights`).
+enum RealCheckpoint {
+    static var path: String? {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["FINETUNE_TEST_PTH"], !path.isEmpty { return path }
+        let home = environment["FINETUNE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? URL(fileURLWithPath: environment["HOME"] ?? NSHomeDirectory()).appendingPathComponent(".cache/finetune").path
+        let path = URL(fileURLWithPath: home).appendingPathComponent("weights/efficientnet-lite0-57934424.pth").path
+        return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 }
