@@ -36,7 +36,8 @@ public enum PyTorchCheckpoint {
         let archive = try ZipArchive(bytes, file: file)
         // The pickle is `<archive>/data.pkl` for any single top-level folder name.
         let candidates = archive.entries.filter {
-            $0.name.hasSuffix("/data.pkl") && $0.name.split(separator: "/", omittingEmptySubsequences: false).count == 2
+            let parts = $0.name.split(separator: "/", omittingEmptySubsequences: false)
+            return parts.count == 2 && parts[1] == "data.pkl"
         }
         guard let pickle = candidates.first else { throw FormatError.missingEntry(file: file, entry: "archive/data.pkl") }
         guard candidates.count == 1 else {

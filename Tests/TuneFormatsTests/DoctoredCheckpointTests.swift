@@ -130,7 +130,8 @@ struct DoctoredCheckpointTests {
     func unknown() throws {
         #expect(throws: FormatError.unknownFormat(path: "bad.pth")) { try read(Array("hello world".utf8)) }
         #expect(throws: FormatError.unknownFormat(path: "bad.pth")) { try read([]) }
-        #expect(throws: FormatError.fileNotFound(path: "/nonexistent/x.pth")) { try WeightFile.read(path: "/nonexistent/x.pth") }
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("absent-\(UUID().uuidString).pth").path
+        #expect(throws: FormatError.fileNotFound(path: missing)) { try WeightFile.read(path: missing) }
     }
 
     /// The FormatError `body` throws, if any.
