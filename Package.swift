@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "TuneData", dependencies: ["TuneCore", "CZlib", "CTurboJPEG", "CPNG"]),
         .target(name: "TuneFormats", dependencies: ["TuneCore", "CZlib"]),
         .target(name: "TuneModels", dependencies: ["TuneNN", "TuneData", "TuneFormats"]),
-        .target(name: "TuneTraining", dependencies: ["TuneNN", "TuneData"]),
+        .target(name: "TuneTraining", dependencies: ["TuneNN", "TuneData", "TuneFormats"]),
         .target(name: "FineTune", dependencies: ["TuneCore", "TuneNN", "TuneData", "TuneFormats", "TuneModels", "TuneTraining"]),
         .executableTarget(
             name: "finetune",
