@@ -36,6 +36,11 @@ public final class Trainer {
     /// Trains for `epochs` epochs, validating after each when `validation` is given.
     ///
     /// `initialEpoch` resumes the epoch count (and the per-epoch shuffle) of an earlier run.
+    ///
+    /// Non-finite values: a step whose predictions or loss are NaN or infinite throws before the optimizer step
+    /// (``TrainingError/stepFailed(epoch:batch:reason:)`` from the loss, or ``TrainingError/nonFiniteLoss(epoch:batch:value:)``),
+    /// naming the epoch and batch; the weights keep their last finite values and `trainingDidEnd` is not called.
+    /// ``TerminateOnNaN`` instead stops cleanly (no error) when a non-finite `loss` reaches the batch logs.
     @discardableResult
     public func fit(_ training: some BatchSource, epochs: Int, validation: (any BatchSource)? = nil,
                     callbacks: [any Callback] = [], initialEpoch: Int = 0) throws -> History {
