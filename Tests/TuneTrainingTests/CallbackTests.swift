@@ -300,9 +300,11 @@ struct CSVLoggerTests {
     @Test("an unwritable path throws an error naming the file")
     func unwritablePath() throws {
         let trainer = makeCallbackTrainer()
-        let logger = CSVLogger(path: "/nonexistent-directory/log.csv")
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("missing-\(UUID().uuidString)").appendingPathComponent("log.csv").path
+        let logger = CSVLogger(path: path)
         #expect { try logger.trainingDidBegin(trainer) } throws: { error in
-            "\(error)".contains("CSVLogger") && "\(error)".contains("/nonexistent-directory/log.csv")
+            "\(error)".contains("CSVLogger") && "\(error)".contains(path)
         }
     }
 }
