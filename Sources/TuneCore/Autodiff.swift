@@ -76,7 +76,7 @@ extension Tensor {
             for node in order.reversed() {
                 guard let outputGradient = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
                 guard let function = node.gradientFunction else {
-                    node.gradient = try node.gradient.map { try $0.adding(outputGradient) } ?? outputGradient.ownedCopy()
+                    node.gradient = try node.gradient.map { try $0.adding(outputGradient) } ?? outputGradient.copy()
                     continue
                 }
                 let inputGradients = try function.backward(outputGradient)
@@ -109,9 +109,6 @@ extension Tensor {
         }
         return order
     }
-
-    /// A copy unless this tensor is already unshared (gradients handed back by ops may alias inputs).
-    func ownedCopy() -> Tensor { copy() }
 
     /// Element-wise sum of same-shape tensors, without recording.
     func adding(_ other: Tensor) throws -> Tensor {

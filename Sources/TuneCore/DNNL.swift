@@ -282,9 +282,6 @@ final class DNNLContext: @unchecked Sendable {
         return created
     }
 
-    /// The number of cached primitives.
-    var cachedPrimitiveCount: Int { lock.withLock { cache.count } }
-
     func withExecution<R>(_ body: (DNNLScratch) throws -> R) rethrows -> R {
         executionLock.lock()
         defer { executionLock.unlock() }

@@ -78,15 +78,6 @@ final class BufferPool: @unchecked Sendable {
         }
     }
 
-    /// Frees every cached block.
-    func drain() {
-        lock.withLock {
-            for block in available.values.joined() { free(block) }
-            available.removeAll()
-            cachedBytes = 0
-        }
-    }
-
     private static func configuredCapacity() -> Int {
         let mebibytes = ProcessInfo.processInfo.environment["FINETUNE_BUFFER_POOL_MIB"].flatMap { Int($0) } ?? 2048
         return max(mebibytes, 0) * 1024 * 1024
