@@ -4,7 +4,7 @@ import PackageDescription
 /// FineTune: fine-tune pretrained networks in Swift on Linux CPUs.
 ///
 /// Modules form a one-way chain:
-/// `TuneCore` → `TuneNN`, `TuneData`, `TuneFormats` → `TuneModels`, `TuneTraining` → `FineTune` (umbrella) →
+/// `TuneCore` → `TuneNN`, `TuneData`, `TuneFormats` → `TuneModels` → `TuneTraining` → `FineTune` (umbrella) →
 /// `finetune` (CLI).
 /// Only `TuneCore` talks to oneDNN and OpenBLAS.
 let package = Package(
@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "TuneData", dependencies: ["TuneCore", "CZlib", "CTurboJPEG", "CPNG"]),
         .target(name: "TuneFormats", dependencies: ["TuneCore", "CZlib"]),
         .target(name: "TuneModels", dependencies: ["TuneNN", "TuneData", "TuneFormats"]),
-        .target(name: "TuneTraining", dependencies: ["TuneNN", "TuneData", "TuneFormats"]),
+        .target(name: "TuneTraining", dependencies: ["TuneNN", "TuneData", "TuneFormats", "TuneModels"]),
         .target(name: "FineTune", dependencies: ["TuneCore", "TuneNN", "TuneData", "TuneFormats", "TuneModels", "TuneTraining"]),
         .executableTarget(
             name: "finetune",

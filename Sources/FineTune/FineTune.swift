@@ -5,7 +5,3 @@
 @_exported import TuneNN
 @_exported import TuneTraining
 
-/// FineTune's version, as `finetune version` prints it.
-public enum FineTuneVersion {
-    public static let string = "0.1.0"
-}

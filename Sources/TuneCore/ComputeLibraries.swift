@@ -30,3 +30,8 @@ public enum ComputeLibraries {
         return String(cString: config).trimmingCharacters(in: .whitespaces)
     }
 }
+
+/// FineTune's version, as `finetune version` prints it and run folders record it.
+public enum FineTuneVersion {
+    public static let string = "0.1.0"
+}

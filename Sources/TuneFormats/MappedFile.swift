@@ -48,8 +48,9 @@ final class MappedFile {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, `fsync`, then `rename`.
-func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, `fsync`, then `rename`. On any failure
+/// (a full disk, say) the temporary file is removed and an earlier file at `path` is left untouched.
+public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
     let temporary = path + ".tmp-\(getpid())"
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else {

@@ -24,8 +24,8 @@ public class Adam: Optimizer {
     public var schedule: LearningRateSchedule?
     /// The maximum global L2 norm of the gradients, or `nil` for no clipping.
     public var clipGradientNorm: Float?
-    public private(set) var iterations = 0
-    private var moments = ParameterStates<AdamMoments>()
+    public internal(set) var iterations = 0
+    var moments = ParameterStates<AdamMoments>()
     /// Whether weight decay shrinks parameters directly (AdamW) instead of joining the gradient.
     private let decoupledWeightDecay: Bool
 

@@ -59,9 +59,13 @@ public final class BatchNorm: Layer {
         self.runningVariance = runningVariance
     }
 
+    /// When `true`, the layer always normalizes with its running statistics, even in training mode while γ and β
+    /// train — Keras's `base(x, training=False)` in its fine-tuning guide. Default `false`.
+    public var usesRunningStatistics = false
+
     /// Whether a forward pass in `context` uses batch statistics (and updates the running ones).
     public func usesBatchStatistics(in context: ForwardContext) -> Bool {
-        context.isTraining && isTrainable
+        context.isTraining && isTrainable && !usesRunningStatistics
     }
 
     public override func forward(_ input: Tensor, context: ForwardContext) throws -> Tensor {

@@ -11,6 +11,8 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
     case nonFiniteGradientNorm(optimizer: String)
     /// A parameter's gradient does not have the parameter's shape.
     case gradientShapeMismatch(optimizer: String, parameter: Shape, gradient: Shape)
+    /// Saved optimizer state does not fit the model it is restored into.
+    case invalidState(optimizer: String, message: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
             return "\(optimizer): the global gradient norm is not finite (NaN or infinite gradients); cannot clip"
         case let .gradientShapeMismatch(optimizer, parameter, gradient):
             return "\(optimizer): gradient \(gradient) does not match parameter \(parameter)"
+        case let .invalidState(optimizer, message):
+            return "\(optimizer): saved state: \(message)"
         }
     }
 }

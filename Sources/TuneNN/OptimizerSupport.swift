@@ -97,6 +97,12 @@ struct ParameterStates<State: AnyObject> {
         return state
     }
 
+    /// The state of `parameter` if it has one.
+    func existingState(for parameter: Tensor) -> State? {
+        guard let entry = entries[ObjectIdentifier(parameter)], entry.owner === parameter else { return nil }
+        return entry.state
+    }
+
     /// The number of entries, live or not yet pruned.
     var count: Int { entries.count }
 }

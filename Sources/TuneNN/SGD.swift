@@ -19,8 +19,8 @@ public final class SGD: Optimizer {
     public var schedule: LearningRateSchedule?
     /// The maximum global L2 norm of the gradients, or `nil` for no clipping.
     public var clipGradientNorm: Float?
-    public private(set) var iterations = 0
-    private var velocities = ParameterStates<ParameterBuffer>()
+    public internal(set) var iterations = 0
+    var velocities = ParameterStates<ParameterBuffer>()
 
     public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0,
                 schedule: LearningRateSchedule? = nil, clipGradientNorm: Float? = nil) {

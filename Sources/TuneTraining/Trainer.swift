@@ -22,8 +22,8 @@ public final class Trainer {
     public var stopTraining = false
     /// The history of the last `fit`.
     public private(set) var history = History()
-    /// Optimizer steps taken so far, across `fit` calls.
-    public private(set) var globalStep = 0
+    /// Optimizer steps taken so far, across `fit` calls; it seeds dropout per step, so set it when resuming a run.
+    public var globalStep = 0
 
     public init(model: Layer, optimizer: any Optimizer, loss: Loss, metrics: [TrainingMetric] = [.accuracy], seed: UInt64 = 0) {
         self.model = model

@@ -8,7 +8,8 @@ struct FineTuneCommand: ParsableCommand {
         commandName: "finetune",
         abstract: "Fine-tune neural networks on Linux CPUs, without Python.",
         version: FineTuneVersion.string,
-        subcommands: [VersionCommand.self, DatasetsCommand.self, ModelsCommand.self, WeightsCommand.self, PredictCommand.self, FashionMNISTCNNCommand.self]
+        subcommands: [VersionCommand.self, DatasetsCommand.self, ModelsCommand.self, WeightsCommand.self, TrainCommand.self,
+                      EvaluateCommand.self, PredictCommand.self, FashionMNISTCNNCommand.self]
     )
 }
 

@@ -5,13 +5,14 @@ import Foundation
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Classify images with a pretrained model (ImageNet's 1,000 classes)."
+        abstract: "Classify images with a fine-tuned run (`predict RUN IMAGE…`) or a pretrained ImageNet model.",
+        discussion: "When the first argument is a run folder written by `finetune train`, its model and class names are used; folders of images are searched recursively."
     )
 
     @Option(help: "The model (see `finetune models list`).") var model = "efficientnet-lite0"
     @Option(help: "How many classes to print per image.") var top = 5
     @Flag(help: "Print JSON: [{\"file\", \"top\": [{\"index\", \"label\", \"probability\"}]}].") var json = false
-    @Argument(help: "Image files (JPEG or PNG).") var images: [String]
+    @Argument(help: "An optional run folder, then image files or folders (JPEG or PNG).") var images: [String]
 
     func validate() throws {
         guard top > 0 else { throw ValidationError("--top must be positive") }
@@ -19,11 +20,19 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let entry = try ModelRegistry.entry(named: model)
-        let network = try EfficientNetLite(variant: entry.variant, weights: .imagenet)
-        let classifier = ImageClassifier(model: network, labels: ImageNetLabels.names, inputSize: entry.inputSize,
-                                         normalization: entry.preprocessing)
-        let predictions = try classifier.predict(files: images, top: top)
+        let predictions: [FilePrediction]
+        if let first = images.first, FileManager.default.fileExists(atPath: (first as NSString).appendingPathComponent(SavedClassifier.configurationFile)) {
+            let saved = try SavedClassifier(folder: first)
+            let files = try ImageFiles.expand(Array(images.dropFirst()))
+            guard !files.isEmpty else { throw ValidationError("give at least one image file after the run folder") }
+            predictions = try saved.predict(files: files, top: min(top, saved.model.classNames.count))
+        } else {
+            let entry = try ModelRegistry.entry(named: model)
+            let network = try EfficientNetLite(variant: entry.variant, weights: .imagenet)
+            let classifier = ImageClassifier(model: network, labels: ImageNetLabels.names, inputSize: entry.inputSize,
+                                             normalization: entry.preprocessing)
+            predictions = try classifier.predict(files: try ImageFiles.expand(images), top: top)
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

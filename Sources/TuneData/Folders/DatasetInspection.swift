@@ -71,6 +71,19 @@ public struct DatasetInspection: Sendable, Codable, Equatable {
         duplicates = fingerprints.count == 2 ? try Self.duplicates(fingerprints[0], fingerprints[1]) : []
     }
 
+    /// Files of `training` whose bytes equal a file of `validation` (a leak that inflates validation scores).
+    public static func duplicates(between training: ImageFolder, and validation: ImageFolder) throws -> [Duplicate] {
+        func fingerprints(_ folder: ImageFolder) throws -> [UInt64: [String]] {
+            var prints: [UInt64: [String]] = [:]
+            for entry in folder.entries {
+                guard let bytes = try? read(entry.path) else { continue }
+                prints[fingerprint(bytes), default: []].append(entry.path)
+            }
+            return prints
+        }
+        return try duplicates(try fingerprints(training), try fingerprints(validation))
+    }
+
     /// Pairs with equal fingerprints whose bytes are really equal.
     private static func duplicates(_ train: [UInt64: [String]], _ validation: [UInt64: [String]]) throws -> [Duplicate] {
         var result: [Duplicate] = []

@@ -1,0 +1,71 @@
+import TuneCore
+import TuneNN
+
+/// One step of a model that runs as a chain of steps (the stem, each block, the head …), so a caller can run any
+/// contiguous range of them — for instance to compute a frozen prefix once and train only the rest.
+public struct ModelStage {
+    /// A short name for messages (`stem`, `block 3`, `head.2`).
+    public let name: String
+    /// The layers the stage runs, whose parameters and modes decide whether it is frozen.
+    public let layers: [Layer]
+    private let body: (Tensor, ForwardContext) throws -> Tensor
+
+    /// A stage named `name` that runs `body` using `layers`.
+    public init(name: String, layers: [Layer], body: @escaping (Tensor, ForwardContext) throws -> Tensor) {
+        self.name = name
+        self.layers = layers
+        self.body = body
+    }
+
+    /// A stage running one layer.
+    public init(name: String, layer: Layer) {
+        self.init(name: name, layers: [layer]) { try layer($0, context: $1) }
+    }
+
+    /// Runs the stage.
+    public func callAsFunction(_ input: Tensor, context: ForwardContext) throws -> Tensor {
+        try body(input, context)
+    }
+
+    /// Whether, in training mode, the stage's output depends only on its input: no trainable parameter, no dropout
+    /// (with a positive rate) and no BatchNorm using batch statistics anywhere inside.
+    public var isFrozenAndDeterministic: Bool {
+        let training = ForwardContext(isTraining: true)
+        for layer in layers {
+            guard layer.trainableParameters().isEmpty else { return false }
+            for (_, inner) in layer.descendants() {
+                if let dropout = inner as? Dropout, dropout.rate > 0 { return false }
+                if let norm = inner as? BatchNorm, norm.usesBatchStatistics(in: training) { return false }
+            }
+        }
+        return true
+    }
+}
+
+extension Array where Element == ModelStage {
+    /// Runs the stages in `range` one after another.
+    public func run(_ input: Tensor, range: Range<Int>, context: ForwardContext) throws -> Tensor {
+        try self[range].reduce(input) { try $1($0, context: context) }
+    }
+
+    /// The number of leading stages that are frozen and deterministic: the prefix whose output can be cached.
+    public var frozenPrefixCount: Int {
+        firstIndex { !$0.isFrozenAndDeterministic } ?? count
+    }
+}
+
+extension EfficientNetLite {
+    /// The feature extractor as stages: `stem` (conv, BN, ReLU6), `block 0` … `block N`, `head conv` (1×1 conv, BN,
+    /// ReLU6). Running all of them equals ``featureMap(_:context:)``.
+    public var featureStages: [ModelStage] {
+        let (stemConv, stemNorm, headConv, headNorm) = (stemConv, stemNorm, headConv, headNorm)
+        let stem = ModelStage(name: "stem", layers: [stemConv, stemNorm]) { input, context in
+            try stemNorm(stemConv(input, context: context), context: context).relu6()
+        }
+        let blocks = mbConvBlocks.enumerated().map { ModelStage(name: "block \($0.offset)", layer: $0.element) }
+        let head = ModelStage(name: "head conv", layers: [headConv, headNorm]) { input, context in
+            try headNorm(headConv(input, context: context), context: context).relu6()
+        }
+        return [stem] + blocks + [head]
+    }
+}

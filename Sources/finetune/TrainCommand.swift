@@ -1,0 +1,124 @@
+import ArgumentParser
+import FineTune
+import Foundation
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fine-tune a pretrained model on an image folder (the Keras guide's two phases).",
+        discussion: """
+        DATA holds train/<class>/… and validation/<class>/… (or val/), or class folders directly with \
+        --validation-split. Phase 1 trains a new head on the frozen base; phase 2 unfreezes --unfreeze and trains \
+        --epochs more at a tenth of the learning rate. RUN receives config.json, model.safetensors, history.csv and \
+        report.html; an interrupted run continues with `finetune train --resume RUN`.
+        """
+    )
+
+    @Argument(help: "The data folder (not needed with --resume).") var data: String?
+    @Option(help: "The run folder to write.") var out: String?
+    @Option(help: "Continue the interrupted run in this folder.") var resume: String?
+    @Option(help: "The pretrained base (see `finetune models list`).") var model = "efficientnet-lite0"
+    @Option(help: "Start from this weight file instead of the ImageNet weights.") var weights: String?
+    @Option(help: "Square input side (default: the model's own, 224 for Lite0).") var imageSize: Int?
+    @Option(help: "Resize method: bilinear, area or bicubic.") var resize = "bilinear"
+    @Option(help: "The new head: pooled-dense or flatten-dense-256.") var head = "pooled-dense"
+    @Option(help: "Dropout rate in the head.") var dropout: Float = 0.2
+    @Option(help: "Epochs of phase 1 (new head on the frozen base).") var headEpochs = 2
+    @Option(help: "Epochs of phase 2 (after unfreezing).") var epochs = 3
+    @Option(help: "What phase 2 unfreezes: last-blocks:N, all or none.") var unfreeze = "last-blocks:4"
+    @Option(help: "Optimizer: adam, adamw or sgd (momentum 0.9).") var optimizer = "adam"
+    @Option(help: "Phase 1 learning rate.") var learningRate: Float = 1e-3
+    @Option(help: "Phase 2 learning rate (default: a tenth of --learning-rate).") var fineTuneLearningRate: Float?
+    @Option(help: "Batch size.") var batchSize = 32
+    @Option(help: "Label smoothing for the cross-entropy.") var labelSmoothing: Float = 0
+    @Option(help: "Class weights: none, or auto (inverse class frequency).") var classWeight = "none"
+    @Option(help: "BatchNorm of unfrozen layers: inference (Keras guide) or train (batch statistics).") var batchnorm = "inference"
+    @Option(help: "Augmentation, comma-separated: flip, vflip, rotate:DEG, zoom:F, translate:F, brightness:F, contrast:F.") var augment: String?
+    @Option(help: "Seed for the head, shuffles, dropout, augmentation and splits.") var seed: UInt64 = 42
+    @Option(help: "Fraction of each class held out for validation when DATA has no validation folder (default 0.2).") var validationSplit: Double?
+    @Option(help: "Compute threads (default: all cores).") var threads: Int?
+    @Option(help: "Feature cache of the frozen prefix: auto or off.") var featureCache = "auto"
+    @Option(help: "Memory for the feature cache before it moves to Float16 files under RUN/cache, in MiB.") var featureCacheMemory = 2048
+    @Option(help: "Stop a phase after this many epochs without val_loss improving, keeping the best weights.") var earlyStopping: Int?
+
+    func validate() throws {
+        if resume == nil {
+            guard data != nil else { throw ValidationError("give the data folder (or --resume RUN)") }
+            guard out != nil else { throw ValidationError("give the run folder with --out RUN") }
+        }
+    }
+
+    func run() throws {
+        let tuner: FineTuner
+        if let resume {
+            tuner = try FineTuner.resuming(folder: resume)
+        } else if let data, let out {
+            tuner = FineTuner(recipe: try recipe(), dataRoot: data, runFolder: out)
+        } else {
+            throw ValidationError("give the data folder and --out RUN, or --resume RUN")
+        }
+        try tuner.run()
+    }
+
+    /// The recipe the options describe.
+    func recipe() throws -> FineTuneRecipe {
+        var recipe = FineTuneRecipe()
+        recipe.model = model
+        recipe.weightsFile = weights
+        recipe.imageSize = imageSize
+        recipe.resizeMethod = resize
+        recipe.head = try Self.choice(head, option: "head")
+        recipe.dropout = dropout
+        recipe.headEpochs = headEpochs
+        recipe.fineTuneEpochs = epochs
+        recipe.unfreeze = try UnfreezePolicy(parsing: unfreeze)
+        recipe.optimizer = try Self.choice(optimizer, option: "optimizer")
+        recipe.learningRate = learningRate
+        recipe.fineTuneLearningRate = fineTuneLearningRate
+        recipe.batchSize = batchSize
+        recipe.labelSmoothing = labelSmoothing
+        recipe.classWeight = try Self.choice(classWeight, option: "class-weight")
+        recipe.batchNorm = try Self.choice(batchnorm, option: "batchnorm")
+        recipe.seed = seed
+        recipe.validationSplit = validationSplit
+        recipe.threads = threads
+        recipe.featureCache = try Self.choice(featureCache, option: "feature-cache")
+        recipe.featureCacheMemoryMiB = featureCacheMemory
+        recipe.earlyStoppingPatience = earlyStopping
+        if let augment { recipe.augmentation = try Self.augmentation(augment) }
+        try recipe.validate()
+        return recipe
+    }
+
+    static func choice<T: RawRepresentable & CaseIterable>(_ text: String, option: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: text) else {
+            throw FineTuneError.invalidOption(name: option, message: "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+        }
+        return value
+    }
+
+    /// Parses `flip,rotate:10,zoom:0.1`.
+    static func augmentation(_ text: String) throws -> FineTuneRecipe.AugmentationSwitches {
+        var switches = FineTuneRecipe.AugmentationSwitches()
+        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
+            let value = parts.count == 2 ? Float(parts[1]) : nil
+            func amount() throws -> Float {
+                guard let value else { throw FineTuneError.invalidOption(name: "augment", message: "\(parts[0]) needs a value, e.g. \(parts[0]):0.1") }
+                return value
+            }
+            switch parts[0] {
+            case "flip": switches.horizontalFlip = true
+            case "vflip": switches.verticalFlip = true
+            case "rotate": switches.rotationDegrees = try amount()
+            case "zoom": switches.zoom = try amount()
+            case "translate": switches.translation = try amount()
+            case "brightness": switches.brightness = try amount()
+            case "contrast": switches.contrast = try amount()
+            default:
+                throw FineTuneError.invalidOption(name: "augment", message: "unknown switch \"\(parts[0])\" (flip, vflip, rotate:DEG, zoom:F, translate:F, brightness:F, contrast:F)")
+            }
+        }
+        return switches
+    }
+}

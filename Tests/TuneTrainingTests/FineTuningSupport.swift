@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import FineTune
+
+/// Small labelled image folders written by the tests: each class is a distinct pattern (stripes of a different
+/// orientation and a different brightness) plus seeded noise, so a fine-tuned model can learn them quickly.
+enum SyntheticImages {
+    static let classNames = ["checks", "horizontal", "vertical"]
+
+    /// Writes `root/train/<class>/i.png` and `root/validation/<class>/i.png`.
+    static func write(to root: URL, classes: [String] = classNames, trainPerClass: Int = 10, validationPerClass: Int = 4,
+                      side: Int = 32) throws {
+        var generator = SeededGenerator(seed: 7)
+        for (split, count) in [("train", trainPerClass), ("validation", validationPerClass)] {
+            for (classIndex, name) in classes.enumerated() {
+                let folder = root.appendingPathComponent(split).appendingPathComponent(name)
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                for index in 0..<count {
+                    let image = try pattern(classIndex, side: side, generator: &generator)
+                    let bytes = try ImageCodec.encodePNG(image)
+                    try Data(bytes).write(to: folder.appendingPathComponent("\(index).png"))
+                }
+            }
+        }
+    }
+
+    static func pattern(_ kind: Int, side: Int, generator: inout SeededGenerator) throws -> PixelImage {
+        var pixels = [UInt8](repeating: 0, count: side * side)
+        let phase = Int(generator.next() % 4)
+        for y in 0..<side {
+            for x in 0..<side {
+                let on: Bool
+                switch kind % 3 {
+                case 0: on = ((x + phase) / 4 + (y / 4)) % 2 == 0
+                case 1: on = ((y + phase) / 4) % 2 == 0
+                default: on = ((x + phase) / 4) % 2 == 0
+                }
+                let noise = Int(generator.next() % 40)
+                pixels[y * side + x] = UInt8(clamping: (on ? 200 : 40) + noise - 20 + 10 * (kind / 3))
+            }
+        }
+        return try PixelImage(width: side, height: side, channels: 1, pixels: pixels)
+    }
+
+    /// A fresh temporary folder.
+    static func temporaryFolder(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("finetune-\(name)-\(UUID().uuidString)")
+    }
+}
+
+/// Whether the EfficientNet-Lite0 ImageNet weights are installed (scripts/test.sh fetches them).
+enum Lite0Weights {
+    static var isInstalled: Bool {
+        guard let entry = try? ModelRegistry.entry(named: "efficientnet-lite0") else { return false }
+        return (try? WeightCache().installedPath(for: entry)) != nil
+    }
+}
+
+extension FineTuneRecipe {
+    /// A recipe small enough for tests: 32² inputs, one epoch per phase, the last two blocks unfrozen, one thread.
+    static func tiny(headEpochs: Int = 1, epochs: Int = 1) -> FineTuneRecipe {
+        var recipe = FineTuneRecipe()
+        recipe.imageSize = 32
+        recipe.headEpochs = headEpochs
+        recipe.fineTuneEpochs = epochs
+        recipe.unfreeze = .lastBlocks(2)
+        recipe.batchSize = 8
+        recipe.threads = 1
+        recipe.seed = 3
+        return recipe
+    }
+}

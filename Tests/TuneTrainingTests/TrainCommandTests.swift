@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+@testable import FineTune
+@testable import TuneTraining
+
+@Suite("finetune train / evaluate / predict", .serialized,
+       .enabled(if: FineTuneBinary.isBuilt && Lite0Weights.isInstalled, "needs the finetune binary and the Lite0 weights (scripts/test.sh)"))
+struct TrainCommandTests {
+    static let trainArguments = ["--image-size", "32", "--head-epochs", "3", "--epochs", "3", "--unfreeze", "last-blocks:2",
+                                 "--batch-size", "4", "--threads", "1", "--feature-cache", "off", "--seed", "5"]
+
+    func data(trainPerClass: Int = 10) throws -> URL {
+        let root = SyntheticImages.temporaryFolder("cli-data")
+        try SyntheticImages.write(to: root, trainPerClass: trainPerClass)
+        return root
+    }
+
+    func weights(_ folder: URL) throws -> [String: [Float]] {
+        try Safetensors.read(path: folder.appendingPathComponent("model.safetensors").path).tensors.mapValues(\.scalars)
+    }
+
+    /// Starts `finetune train`, kills it with SIGKILL as soon as its checkpoint records `killAfter` finished epochs
+    /// (or more), and returns the epochs the checkpoint held at that moment.
+    func trainAndKill(data: URL, out: URL, killAfter: Int) throws -> Int {
+        let process = Process()
+        process.executableURL = FineTuneBinary.url
+        process.arguments = ["train", data.path, "--out", out.path] + Self.trainArguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let checkpoint = out.appendingPathComponent("checkpoint.safetensors").path
+        let deadline = Date().addingTimeInterval(300)
+        while process.isRunning && Date() < deadline {
+            if let text = try? Safetensors.metadata(path: checkpoint)["progress"],
+               let progress = try? JSONText.decode(RunProgress.self, from: text, file: checkpoint),
+               progress.completedEpochs >= killAfter {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                return progress.completedEpochs
+            }
+            usleep(2_000)
+        }
+        process.waitUntilExit()
+        return -1
+    }
+
+    @Test("kill -9 in phase 1 or phase 2, then --resume: the same final weights as an uninterrupted run", arguments: [1, 4])
+    func resumeAfterKill(killAfter: Int) throws {
+        let data = try data(trainPerClass: 30)
+        let reference = SyntheticImages.temporaryFolder("cli-reference")
+        let (status, output) = try FineTuneBinary.run(["train", data.path, "--out", reference.path] + Self.trainArguments)
+        #expect(status == 0, "\(output)")
+
+        let interrupted = SyntheticImages.temporaryFolder("cli-interrupted")
+        let killedAt = try trainAndKill(data: data, out: interrupted, killAfter: killAfter)
+        #expect(killedAt >= killAfter && killedAt < 6, "the run should be killed before it finished (checkpoint epochs \(killedAt))")
+        #expect(!FileManager.default.fileExists(atPath: interrupted.appendingPathComponent("model.safetensors").path))
+
+        let (resumed, log) = try FineTuneBinary.run(["train", "--resume", interrupted.path])
+        #expect(resumed == 0, "\(log)")
+        #expect(log.contains("Resuming"))
+        #expect(try weights(interrupted) == weights(reference))
+        let history = try String(contentsOf: interrupted.appendingPathComponent("history.csv"), encoding: .utf8)
+        #expect(history.split(separator: "\n").count == 7)
+        #expect(!FileManager.default.fileExists(atPath: interrupted.appendingPathComponent("checkpoint.safetensors").path))
+    }
+
+    @Test("--resume without a checkpoint fails naming the folder")
+    func resumeWithoutCheckpoint() throws {
+        let folder = SyntheticImages.temporaryFolder("cli-empty")
+        let (status, output) = try FineTuneBinary.run(["train", "--resume", folder.path])
+        #expect(status != 0)
+        #expect(output.contains(folder.path) && output.contains("no checkpoint"))
+    }
+
+    @Test("train prints the setup check and the accuracy; evaluate --json and predict RUN --json read the run folder")
+    func trainEvaluatePredict() throws {
+        let data = try data()
+        let out = SyntheticImages.temporaryFolder("cli-run")
+        let (status, output) = try FineTuneBinary.run(["train", data.path, "--out", out.path, "--image-size", "32",
+                                                      "--head-epochs", "2", "--epochs", "1", "--threads", "1"])
+        #expect(status == 0, "\(output)")
+        for line in ["Setup check", "Classes     3: checks 10, horizontal 10, vertical 10", "Duplicates  none",
+                     "normalization symmetric127", "trainable 3,843 of", "BatchNorm: 49 frozen", "Feature cache:",
+                     "Validation accuracy:", "Report: \(out.path)/report.html"] {
+            #expect(output.contains(line), "missing \"\(line)\"")
+        }
+
+        let (evaluated, json) = try FineTuneBinary.run(["evaluate", out.path, data.path, "--json"])
+        #expect(evaluated == 0, "\(json)")
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        #expect(Set(object?.keys.map { $0 } ?? []) == ["accuracy", "per_class", "confusion_matrix", "class_names"])
+        #expect(object?["class_names"] as? [String] == SyntheticImages.classNames)
+        let matrix = object?["confusion_matrix"] as? [[Int]]
+        #expect(matrix?.flatMap { $0 }.reduce(0, +) == 12)
+
+        let image = data.appendingPathComponent("validation/vertical/0.png").path
+        let (predicted, predictions) = try FineTuneBinary.run(["predict", out.path, image, "--top", "2", "--json"])
+        #expect(predicted == 0, "\(predictions)")
+        let list = try JSONSerialization.jsonObject(with: Data(predictions.utf8)) as? [[String: Any]]
+        let top = list?.first?["top"] as? [[String: Any]]
+        #expect(list?.first?["file"] as? String == image)
+        #expect(top?.count == 2)
+        #expect(top?.allSatisfy { $0["index"] != nil && $0["label"] != nil && $0["probability"] != nil } == true)
+
+        let (text, table) = try FineTuneBinary.run(["evaluate", out.path, data.path])
+        #expect(text == 0)
+        #expect(table.contains("precision") && table.contains("vertical"))
+    }
+
+    @Test("the binary head (flatten-dense-256, sigmoid) trains on two classes and predicts both")
+    func binaryHead() throws {
+        let root = SyntheticImages.temporaryFolder("cli-binary")
+        try SyntheticImages.write(to: root, classes: ["horizontal", "vertical"].map { $0 }, trainPerClass: 10)
+        let out = SyntheticImages.temporaryFolder("cli-binary-run")
+        let (status, output) = try FineTuneBinary.run(["train", root.path, "--out", out.path, "--image-size", "32",
+                                                      "--head", "flatten-dense-256", "--head-epochs", "2", "--epochs", "0",
+                                                      "--unfreeze", "none", "--threads", "1"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("1 output, sigmoid"))
+        #expect(output.contains("binary_crossentropy"))
+        let saved = try SavedClassifier(folder: out.path)
+        #expect(saved.model.isBinary)
+        let predictions = try saved.predict(files: [root.appendingPathComponent("validation/vertical/0.png").path], top: 2)
+        #expect(predictions.first?.top.count == 2)
+    }
+
+    @Test("bad options fail naming the option")
+    func badOptions() throws {
+        let data = try data()
+        let out = SyntheticImages.temporaryFolder("cli-bad")
+        for (arguments, expected) in [(["--unfreeze", "some"], "--unfreeze"), (["--head", "tiny"], "--head"),
+                                      (["--augment", "spin"], "--augment"), (["--class-weight", "x"], "--class-weight")] {
+            let (status, output) = try FineTuneBinary.run(["train", data.path, "--out", out.path] + arguments)
+            #expect(status != 0)
+            #expect(output.contains(expected), "\(output)")
+        }
+    }
+}
