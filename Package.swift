@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "finetune", targets: ["finetune"]),
         .executable(name: "tune-benchmarks", targets: ["TuneBenchmarks"]),
         .executable(name: "tune-data-benchmarks", targets: ["TuneDataBenchmarks"]),
+        .executable(name: "tune-finetune-benchmarks", targets: ["TuneFineTuneBenchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +38,7 @@ let package = Package(
         ),
         .executableTarget(name: "TuneBenchmarks", dependencies: ["TuneCore"]),
         .executableTarget(name: "TuneDataBenchmarks", dependencies: ["TuneCore", "TuneData"]),
+        .executableTarget(name: "TuneFineTuneBenchmarks", dependencies: ["FineTune"]),
         .testTarget(name: "TuneCoreTests", dependencies: ["TuneCore"]),
         .testTarget(name: "TuneNNTests", dependencies: ["TuneNN"]),
         .testTarget(name: "TuneDataTests", dependencies: ["TuneData"]),

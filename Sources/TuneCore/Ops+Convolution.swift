@@ -42,7 +42,12 @@ extension Tensor {
                                                  DNNL_ARG_DIFF_SRC: gx.rawPointer], context: plan.context)
                 grads[0] = gx
             }
-            if weight.requiresGradient || bias?.requiresGradient == true {
+            if weight.requiresGradient,
+               DepthwiseWeightGradient.applies(input: input.shape, weight: weight.shape, groups: groups,
+                                               hasBias: bias != nil, geometry: geometry) {
+                grads[1] = DepthwiseWeightGradient.compute(input: input, outputGradient: gradient,
+                                                           weightShape: weight.shape, geometry: geometry)
+            } else if weight.requiresGradient || bias?.requiresGradient == true {
                 let gw = Tensor.uninitialized(weight.shape)
                 var buffers: [Int32: UnsafeMutableRawPointer] = [
                     DNNL_ARG_SRC: input.rawPointer, DNNL_ARG_DIFF_DST: gradient.rawPointer, DNNL_ARG_DIFF_WEIGHTS: gw.rawPointer,

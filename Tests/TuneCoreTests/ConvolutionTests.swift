@@ -158,6 +158,19 @@ struct ConvolutionTests {
         try GradientCheck().check([x, w]) { try Tensor.conv2d($0[0], weight: $0[1], padding: .same, groups: 4) }
     }
 
+    @Test("depthwise weight gradients on small maps (the direct loop): 5×5 on 2×2, 3×3 stride 2 on 4×4, dilated 3×3 on 3×3")
+    func gradientDepthwiseSmallMaps() throws {
+        let x = Make.uniform([3, 6, 2, 2], seed: 87), w = Make.uniform([6, 1, 5, 5], seed: 88)
+        #expect(DepthwiseWeightGradient.applies(input: x.shape, weight: w.shape, groups: 6, hasBias: false,
+                                                geometry: try WindowGeometry(op: "test", height: 2, width: 2, kernel: (5, 5),
+                                                                             stride: (1, 1), dilation: (1, 1), padding: .same)))
+        try GradientCheck().check([x, w]) { try Tensor.conv2d($0[0], weight: $0[1], padding: .same, groups: 6) }
+        let x2 = Make.uniform([2, 4, 4, 4], seed: 89), w2 = Make.uniform([4, 1, 3, 3], seed: 90)
+        try GradientCheck().check([x2, w2]) { try Tensor.conv2d($0[0], weight: $0[1], stride: (2, 2), padding: .same, groups: 4) }
+        let x3 = Make.uniform([2, 4, 3, 3], seed: 99), w3 = Make.uniform([4, 1, 3, 3], seed: 100)
+        try GradientCheck().check([x3, w3]) { try Tensor.conv2d($0[0], weight: $0[1], padding: .same, dilation: (2, 2), groups: 4) }
+    }
+
     @Test("conv2d gradients for two groups")
     func gradientGrouped() throws {
         let x = Make.uniform([1, 4, 4, 4], seed: 81), w = Make.uniform([6, 2, 3, 3], seed: 82)

@@ -14,10 +14,12 @@ final class EpochRecorder: Callback {
     /// The full model (the trainer may hold only its trainable suffix).
     private let model: Layer
     private let optimizer: any CheckpointableOptimizer
+    private let observer: ((EpochRecord) -> Void)?
     private var epochStart = Date()
 
     init(progress: RunProgress, phase: Int, phaseEnd: Int, folder: RunFolder, recipe: FineTuneRecipe, dataRoot: String,
-         model: Layer, optimizer: any CheckpointableOptimizer) {
+         model: Layer, optimizer: any CheckpointableOptimizer, observer: ((EpochRecord) -> Void)?) {
+        self.observer = observer
         self.progress = progress
         self.phase = phase
         self.phaseEnd = phaseEnd
@@ -41,5 +43,6 @@ final class EpochRecorder: Callback {
         try folder.writeHistory(progress.history)
         try RunCheckpoint.write(to: folder.checkpointPath, recipe: recipe, dataRoot: dataRoot, progress: progress,
                                 model: model, optimizer: optimizer)
+        if let record = progress.history.last { observer?(record) }
     }
 }

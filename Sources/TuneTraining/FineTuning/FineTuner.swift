@@ -37,6 +37,8 @@ public final class FineTuner {
     public var log: (String) -> Void = { print($0); fflush(nil) }
     /// Whether to draw a live progress bar (`nil`: when standard output is a terminal).
     public var interactiveProgress: Bool?
+    /// Called after every finished (and checkpointed) epoch, e.g. to time how long a run takes to reach a score.
+    public var epochDidEnd: ((EpochRecord) -> Void)?
     private let checkpoint: RunCheckpoint?
 
     /// A new run of `recipe` on `dataRoot`, written to `runFolder` (which must not hold another run).
@@ -172,7 +174,8 @@ public final class FineTuner {
         let trainer = Trainer(model: trainedModel, optimizer: optimizer, loss: setup.loss, metrics: [.accuracy], seed: recipe.seed)
         trainer.globalStep = progress.globalStep
         let recorder = EpochRecorder(progress: progress, phase: phase, phaseEnd: epochs.upperBound, folder: folder,
-                                     recipe: recipe, dataRoot: dataRoot, model: setup.model, optimizer: optimizer)
+                                     recipe: recipe, dataRoot: dataRoot, model: setup.model, optimizer: optimizer,
+                                     observer: epochDidEnd)
         let logger = ProgressLogger(batchesPerEpoch: training.batchCount, interactive: interactiveProgress) { [log] text in
             log(text.hasSuffix("\n") ? String(text.dropLast()) : text)
         }
