@@ -262,6 +262,8 @@ final class DNNLContext: @unchecked Sendable {
     static func shared() throws -> DNNLContext { try made.get() }
 
     private init() throws {
+        // Before oneDNN's OpenMP workers exist, so they inherit it.
+        ComputeThreads.flushDenormalsOnCurrentThread()
         var engine: dnnl_engine_t?
         try DNNL.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create")
         guard let engine else { throw TensorError.backend(library: "oneDNN", call: "dnnl_engine_create", status: "null") }

@@ -48,6 +48,7 @@ public final class Trainer {
             throw TrainingError.invalidArgument(name: "epochs", message: "epochs (\(epochs)) must exceed initialEpoch (\(initialEpoch))")
         }
         guard training.batchCount > 0 else { throw TrainingError.emptyDataset(name: "training") }
+        ComputeThreads.flushDenormalsOnCurrentThread()
         stopTraining = false
         history = History()
         for callback in callbacks { try callback.trainingDidBegin(self) }

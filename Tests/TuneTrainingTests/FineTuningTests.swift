@@ -74,7 +74,12 @@ struct FineTuningTests {
         cached.featureCache = .auto
         var uncached = cached
         uncached.featureCache = .off
-        let (withCache, cacheFolder) = try run(cached, data: data)
+        let cacheFolder = SyntheticImages.temporaryFolder("run")
+        let tuner = FineTuner(recipe: cached, dataRoot: data.path, runFolder: cacheFolder.path)
+        var messages: [String] = []
+        tuner.log = { messages.append($0) }
+        let withCache = try tuner.run()
+        #expect(messages.filter { $0.hasPrefix("Phase") && $0.hasSuffix("from cached features") }.count == 2, "\(messages)")
         let (withoutCache, plainFolder) = try run(uncached, data: data)
         let a = try weights(cacheFolder)
         let b = try weights(plainFolder)

@@ -100,6 +100,12 @@ public final class FineTuner {
             progress = try train(setup, phase: phase, epochs: epochs, training: training, validation: validation,
                                  model: trainedModel, progress: progress)
             final = (trainedModel, validation)
+            // Caches made for this phase alone are not needed by the next one.
+            if phase != remaining.last?.phase, caches.count > 2 {
+                let (kept, done) = (Array(caches.prefix(2)), caches[2...].filter { $0.stage == prefix })
+                done.forEach { $0.discard() }
+                caches = kept + caches[2...].filter { $0.stage != prefix }
+            }
         }
         let evaluation = try RunOutputs(setup: setup, folder: folder, history: progress.history)
             .write(model: final.model, validation: final.validation, seconds: Date().timeIntervalSince(start)
@@ -141,17 +147,16 @@ public final class FineTuner {
     /// stage suffix when a cache reaches that far, else images and the whole model.
     private func sources(_ setup: FineTuneSetup, prefix: Int, caches: inout [FeatureCache])
         throws -> (any BatchSource, any BatchSource, Layer) {
-        guard prefix > 0, caches.count == 2, caches[0].stage <= prefix else {
+        guard prefix > 0, caches.count >= 2, caches[0].stage <= prefix else {
             return (try setup.loader(training: true), try setup.loader(training: false), setup.model)
         }
-        if caches[0].stage < prefix {
+        if !caches.contains(where: { $0.stage == prefix }) {
             let budget = recipe.featureCacheMemoryMiB << 20
-            let advanced = try caches.map { cache in
+            // The first two caches (training, validation) start nearest the input; later phases reuse them.
+            caches += try caches.prefix(2).enumerated().map { index, cache in
                 try cache.advanced(through: setup.model.stages, to: prefix, batchSize: 64, memoryBudget: budget,
-                                   spillPath: (folder.cachePath as NSString).appendingPathComponent("advanced-\(prefix)-\(cache.count).f16"))
+                                   spillPath: (folder.cachePath as NSString).appendingPathComponent("stage\(prefix)-\(index).f16"))
             }
-            // Keep the earlier caches for the later phase (which starts nearer the input).
-            caches += advanced
         }
         let pair = caches.filter { $0.stage == prefix }
         let classCount = setup.training.classNames.count

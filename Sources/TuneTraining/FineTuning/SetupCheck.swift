@@ -35,7 +35,7 @@ extension FineTuneSetup {
             configure(phase: phase)
             let trainable = model.parameterCount(trainableOnly: true)
             let what = phase == 1 ? "head only; base frozen" : "unfreeze \(recipe.unfreeze): \(unfrozenDescription)"
-            add("Phase \(phase)", "\(epochs.count) epochs, \(recipe.optimizer.rawValue) lr \(String(format: "%g", learningRate(phase: phase))), batch \(recipe.batchSize): "
+            add("Phase \(phase)", "\(epochs.count) epoch\(epochs.count == 1 ? "" : "s"), \(recipe.optimizer.rawValue) lr \(String(format: "%g", learningRate(phase: phase))), batch \(recipe.batchSize): "
                 + "\(what); trainable \(trainable.formatted()) of \(total.formatted()) parameters; \(batchNormDescription)")
         }
         add("Loss", "\(loss.kind.rawValue) from logits, label smoothing \(recipe.labelSmoothing), class weights "
