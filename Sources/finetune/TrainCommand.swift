@@ -33,7 +33,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Label smoothing for the cross-entropy.") var labelSmoothing: Float = 0
     @Option(help: "Class weights: none, or auto (inverse class frequency).") var classWeight = "none"
     @Option(help: "BatchNorm of unfrozen layers: inference (Keras guide) or train (batch statistics).") var batchnorm = "inference"
-    @Option(help: "Augmentation, comma-separated: flip, vflip, rotate:DEG, zoom:F, translate:F, brightness:F, contrast:F.") var augment: String?
+    @Option(help: "Augmentation, comma-separated: flip, vflip, crop (random resized), rotate:DEG, zoom:F, translate:F, brightness:F, contrast:F.") var augment: String?
     @Option(help: "Seed for the head, shuffles, dropout, augmentation and splits.") var seed: UInt64 = 42
     @Option(help: "Fraction of each class held out for validation when DATA has no validation folder (default 0.2).") var validationSplit: Double?
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
@@ -98,8 +98,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// Parses `flip,rotate:10,zoom:0.1`.
-    static func augmentation(_ text: String) throws -> FineTuneRecipe.AugmentationSwitches {
-        var switches = FineTuneRecipe.AugmentationSwitches()
+    static func augmentation(_ text: String) throws -> Augmentation {
+        var switches = Augmentation.none
         for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
             let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
             let value = parts.count == 2 ? Float(parts[1]) : nil
@@ -110,13 +110,14 @@ struct TrainCommand: ParsableCommand {
             switch parts[0] {
             case "flip": switches.horizontalFlip = true
             case "vflip": switches.verticalFlip = true
+            case "crop": switches.randomResizedCrop = .standard
             case "rotate": switches.rotationDegrees = try amount()
             case "zoom": switches.zoom = try amount()
             case "translate": switches.translation = try amount()
             case "brightness": switches.brightness = try amount()
             case "contrast": switches.contrast = try amount()
             default:
-                throw FineTuneError.invalidOption(name: "augment", message: "unknown switch \"\(parts[0])\" (flip, vflip, rotate:DEG, zoom:F, translate:F, brightness:F, contrast:F)")
+                throw FineTuneError.invalidOption(name: "augment", message: "unknown switch \"\(parts[0])\" (flip, vflip, crop, rotate:DEG, zoom:F, translate:F, brightness:F, contrast:F)")
             }
         }
         return switches

@@ -120,6 +120,20 @@ struct FineTuningTests {
         }
     }
 
+    @Test("augmentation turns the feature cache off: both phases train through the whole model")
+    func augmentationDisablesCache() throws {
+        var recipe = FineTuneRecipe.tiny()
+        recipe.augmentation.horizontalFlip = true
+        recipe.augmentation.rotationDegrees = 10
+        let tuner = FineTuner(recipe: recipe, dataRoot: try syntheticData().path, runFolder: SyntheticImages.temporaryFolder("run").path)
+        var messages: [String] = []
+        tuner.log = { messages.append($0) }
+        let result = try tuner.run()
+        #expect(result.history.count == 2)
+        #expect(messages.contains { $0.hasPrefix("Feature cache: off") })
+        #expect(!messages.contains { $0.hasSuffix("from cached features") })
+    }
+
     @Test("a NaN loss stops the run with a message; the last good checkpoint is intact and readable")
     func nanStopsAndKeepsCheckpoint() throws {
         var recipe = FineTuneRecipe.tiny(headEpochs: 1, epochs: 2)

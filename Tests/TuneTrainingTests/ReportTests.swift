@@ -136,7 +136,7 @@ struct RunReportTests {
     func html() throws {
         let directory = try makeReportDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let imagePath = directory + "/sample.png"
+        let imagePath = file(directory, "sample.png")
         try writePNG(patternImage(width: 40, height: 20), to: imagePath)
         let hostile = "<b>&\"x'"
         let evaluation = try smallReport(names: ["a", "b", hostile])
@@ -144,7 +144,7 @@ struct RunReportTests {
             title: "Run <1>",
             facts: [(key: "model", value: "efficientnet-lite0"), (key: "data", value: "a < b & c")],
             history: twoPhaseHistory(), evaluation: evaluation,
-            mistakes: [RunReport.Mistake(path: directory + "/it's <odd>.png", trueClass: hostile,
+            mistakes: [RunReport.Mistake(path: file(directory, "it's <odd>.png"), trueClass: hostile,
                                          predictedClass: "a", confidence: 0.93,
                                          thumbnailPNG: try RunReport.thumbnail(ofImageAt: imagePath, side: 32))])
         let html = report.html()
@@ -208,7 +208,7 @@ struct RunReportTests {
     func thumbnail() throws {
         let directory = try makeReportDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let wide = directory + "/wide.png", tall = directory + "/tall.png"
+        let wide = file(directory, "wide.png"), tall = file(directory, "tall.png")
         try writePNG(patternImage(width: 300, height: 150), to: wide)
         try writePNG(patternImage(width: 10, height: 28), to: tall)
 
@@ -223,21 +223,21 @@ struct RunReportTests {
         #expect(throws: ReportError.invalidArgument(name: "side", message: "0 is not in 1…4096")) {
             try RunReport.thumbnail(ofImageAt: wide, side: 0)
         }
-        #expect(throws: DataError.self) { try RunReport.thumbnail(ofImageAt: directory + "/missing.png") }
+        #expect(throws: DataError.self) { try RunReport.thumbnail(ofImageAt: file(directory, "missing.png")) }
     }
 
     @Test("write(to:) creates the file, replaces an old one and leaves no temporary files behind")
     func write() throws {
         let directory = try makeReportDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = directory + "/report.html"
+        let path = file(directory, "report.html")
         try Data("old".utf8).write(to: URL(fileURLWithPath: path))
         let report = RunReport(title: "Written", history: twoPhaseHistory(), evaluation: try smallReport())
         try report.write(to: path)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == report.html())
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["report.html"])
 
-        #expect(throws: FormatError.self) { try report.write(to: directory + "/no/such/dir/report.html") }
+        #expect(throws: FormatError.self) { try report.write(to: file(directory, "no/such/dir/report.html")) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["report.html"])
     }
 
@@ -275,7 +275,7 @@ struct RunReportTests {
         let pairs = [(6, 0), (4, 2), (0, 6), (2, 4), (9, 7), (5, 7)]
         var mistakes: [RunReport.Mistake] = []
         for (index, pair) in pairs.enumerated() {
-            let path = directory + "/test/\(names[pair.0])/img_\(index).png"
+            let path = file(directory, "test/\(names[pair.0])/img_\(index).png")
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                     withIntermediateDirectories: true)
             try writePNG(patternImage(width: 28 + 20 * index, height: 28 + 8 * (5 - index), seed: index), to: path)
@@ -291,11 +291,16 @@ struct RunReportTests {
                     (key: "phases", value: "2 epochs head only (lr 1e-3), then 3 epochs fine-tuning (lr 1e-4)"),
                     (key: "time", value: "41 min 12 s")],
             history: history, evaluation: evaluation, mistakes: mistakes)
-        let path = directory + "/report.html"
+        let path = file(directory, "report.html")
         try report.write(to: path)
         let html = try String(contentsOfFile: path, encoding: .utf8)
         #expect(html.contains("fine-tuning starts"))
         #expect(html.components(separatedBy: "data:image/png;base64,").count - 1 == 6)
         for name in names { #expect(html.contains(">\(name)</th>")) }
     }
+}
+
+/// `name` inside `directory`.
+private func file(_ directory: String, _ name: String) -> String {
+    (directory as NSString).appendingPathComponent(name)
 }

@@ -7,7 +7,7 @@ import TuneCore
 /// the photometric ones in the same pass as normalization. The transforms follow Keras's preprocessing layers
 /// (`RandomFlip`, `RandomRotation`, `RandomZoom`, `RandomTranslation`, `RandomBrightness`, `RandomContrast`, with
 /// `fill_mode="nearest"`) and torchvision's `RandomResizedCrop`.
-public struct Augmentation: Sendable, Equatable {
+public struct Augmentation: Sendable, Equatable, Codable {
     /// Mirror left–right with probability ½.
     public var horizontalFlip = false
     /// Mirror top–bottom with probability ½.

@@ -8,7 +8,7 @@ import TuneCore
 /// `uniform(scale) · W · H` and an aspect ratio (width / height) `exp(uniform(log ratio))`, round the side lengths,
 /// and accept the first region that fits; otherwise it falls back to the largest centred region whose aspect
 /// ratio is clamped to the allowed range.
-public struct RandomResizedCrop: Sendable, Equatable {
+public struct RandomResizedCrop: Sendable, Equatable, Codable {
     /// The fraction of the source area to keep, within (0, 1].
     public var scale: ClosedRange<Float>
     /// The region's width / height ratio, before resizing; positive.

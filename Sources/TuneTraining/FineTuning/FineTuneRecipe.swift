@@ -39,40 +39,6 @@ public struct FineTuneRecipe: Codable, Sendable, Equatable {
         case off
     }
 
-    /// Data augmentation applied to training images (all off by default).
-    public struct AugmentationSwitches: Codable, Sendable, Equatable {
-        public var horizontalFlip = false
-        public var verticalFlip = false
-        /// Maximum rotation in degrees (0 = off).
-        public var rotationDegrees: Float = 0
-        /// Maximum zoom fraction (0 = off).
-        public var zoom: Float = 0
-        /// Maximum translation as a fraction of the side (0 = off).
-        public var translation: Float = 0
-        /// Maximum brightness change as a fraction (0 = off).
-        public var brightness: Float = 0
-        /// Maximum contrast change as a fraction (0 = off).
-        public var contrast: Float = 0
-
-        public init() {}
-
-        /// The data pipeline's augmentation; throws when a value is out of range.
-        public func makeAugmentation() throws -> Augmentation {
-            do {
-                return try Augmentation(horizontalFlip: horizontalFlip, verticalFlip: verticalFlip,
-                                        rotationDegrees: rotationDegrees, zoom: zoom, translation: translation,
-                                        brightness: brightness, contrast: contrast)
-            } catch {
-                throw FineTuneError.invalidOption(name: "augment", message: "\(error)")
-            }
-        }
-
-        /// Whether any switch is on.
-        public var isEnabled: Bool {
-            horizontalFlip || verticalFlip || [rotationDegrees, zoom, translation, brightness, contrast].contains { $0 != 0 }
-        }
-    }
-
     /// The registry name of the pretrained base.
     public var model = "efficientnet-lite0"
     /// A weight file to start from instead of the registry's ImageNet weights.
@@ -101,7 +67,8 @@ public struct FineTuneRecipe: Codable, Sendable, Equatable {
     /// Label smoothing of the cross-entropy (0 = off).
     public var labelSmoothing: Float = 0
     public var classWeight = ClassWeighting.none
-    public var augmentation = AugmentationSwitches()
+    /// Data augmentation of training images (off by default; on, it turns the feature cache off).
+    public var augmentation = Augmentation.none
     public var batchNorm = BatchNormMode.inference
     /// Seeds the head's initial weights, the shuffles, dropout, augmentation and any validation split.
     public var seed: UInt64 = 42
@@ -154,6 +121,10 @@ public struct FineTuneRecipe: Codable, Sendable, Equatable {
         if let earlyStoppingPatience {
             try require(earlyStoppingPatience >= 0, "early-stopping", "patience must be at least 0, got \(earlyStoppingPatience)")
         }
-        _ = try augmentation.makeAugmentation()
+        do {
+            try augmentation.validate()
+        } catch {
+            throw FineTuneError.invalidOption(name: "augment", message: "\(error)")
+        }
     }
 }

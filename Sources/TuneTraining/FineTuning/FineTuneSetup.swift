@@ -130,7 +130,7 @@ final class FineTuneSetup {
         options.labelMode = labelMode
         options.seed = recipe.seed
         options.shuffle = isTraining
-        if isTraining { options.augmentation = try recipe.augmentation.makeAugmentation() }
+        if isTraining { options.augmentation = recipe.augmentation }
         return try ImageFolderLoader(folder: isTraining ? training : validation, preprocessing: preprocessing, options: options)
     }
 }
