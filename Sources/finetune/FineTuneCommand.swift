@@ -9,7 +9,7 @@ struct FineTuneCommand: ParsableCommand {
         abstract: "Fine-tune neural networks on Linux CPUs, without Python.",
         version: FineTuneVersion.string,
         subcommands: [VersionCommand.self, DatasetsCommand.self, ModelsCommand.self, WeightsCommand.self, TrainCommand.self,
-                      EvaluateCommand.self, PredictCommand.self, FashionMNISTCNNCommand.self]
+                      EvaluateCommand.self, PredictCommand.self, BenchCommand.self, FashionMNISTCNNCommand.self]
     )
 }
 

@@ -125,6 +125,22 @@ struct TrainCommandTests {
         #expect(predictions.first?.top.count == 2)
     }
 
+    @Test("bench --json gives images_per_s and peak_rss_mib per configuration, each measured in its own process")
+    func benchJSON() throws {
+        let (status, output) = try FineTuneBinary.run(["bench", "--only", "inference_64,last2_64", "--min-seconds", "0.1",
+                                                      "--threads", "1", "--batch-size", "4", "--json"])
+        #expect(status == 0, "\(output)")
+        let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String: Any]]
+        #expect(Set(object?.keys.map { $0 } ?? []) == ["inference_64", "last2_64"])
+        for row in object?.values.map({ $0 }) ?? [] {
+            #expect((row["images_per_s"] as? Double ?? 0) > 0)
+            #expect((row["peak_rss_mib"] as? Double ?? 0) > 10)
+        }
+        let (bad, message) = try FineTuneBinary.run(["bench", "--only", "sideways_64"])
+        #expect(bad != 0)
+        #expect(message.contains("sideways_64"))
+    }
+
     @Test("bad options fail naming the option")
     func badOptions() throws {
         let data = try data()
