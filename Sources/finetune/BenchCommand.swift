@@ -39,7 +39,9 @@ struct BenchCommand: ParsableCommand {
         if !json { print(BenchRow.header(comparing: pytorchScript != nil)) }
         for configuration in configurations {
             var row = BenchRow(name: configuration.name, ours: try runChild(configuration.name))
-            if let pytorchScript { row.pytorch = try runPyTorch(configuration.name, script: pytorchScript) }
+            if let pytorchScript, Self.pytorchResolutions.contains(configuration.resolution) {
+                row.pytorch = try runPyTorch(configuration.name, script: pytorchScript)
+            }
             if !json { print(row.line) }
             rows.append(row)
         }
@@ -50,6 +52,9 @@ struct BenchCommand: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
         }
     }
+
+    /// The resolutions the PyTorch reference script defines rows for.
+    static let pytorchResolutions: Set<Int> = [224, 96]
 
     /// Runs one configuration in a fresh `finetune bench --child` process.
     private func runChild(_ name: String) throws -> ThroughputBenchmark.Result {
@@ -62,8 +67,9 @@ struct BenchCommand: ParsableCommand {
         return try JSONDecoder().decode(ThroughputBenchmark.Result.self, from: Data(line.dropFirst("RESULT ".count).utf8))
     }
 
-    /// Runs one configuration of the PyTorch reference script; returns (images/s, peak RSS MiB).
-    private func runPyTorch(_ name: String, script: String) throws -> (imagesPerSecond: Double, peakRSSMiB: Double) {
+    /// Runs one configuration of the PyTorch reference script; returns (images/s, peak RSS MiB), or `nil` when its
+    /// results lack the row.
+    private func runPyTorch(_ name: String, script: String) throws -> (imagesPerSecond: Double, peakRSSMiB: Double)? {
         let entry = try ModelRegistry.entry(named: "efficientnet-lite0")
         let weights = try WeightCache().installedPath(for: entry)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-bench-\(getpid())-\(name).json")
@@ -73,8 +79,11 @@ struct BenchCommand: ParsableCommand {
                                              "--batch", "\(batchSize)", "--min-seconds", "\(minSeconds)", "--python", python])
         guard let data = try? Data(contentsOf: out),
               let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let results = object["results"] as? [String: Any], let row = results[name] as? [String: Any],
-              let speed = row["images_per_s_best"] as? Double, let rss = row["peak_rss_mib"] as? Double else {
+              let results = object["results"] as? [String: Any] else {
+            throw ValidationError("the PyTorch run of \(name) wrote no results:\n\(output)")
+        }
+        guard let row = results[name] as? [String: Any] else { return nil }
+        guard let speed = row["images_per_s_best"] as? Double, let rss = row["peak_rss_mib"] as? Double else {
             throw ValidationError("the PyTorch run of \(name) gave no result:\n\(output)")
         }
         return (speed, rss)
