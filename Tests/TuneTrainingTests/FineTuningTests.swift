@@ -243,6 +243,31 @@ struct FineTuningTests {
         #expect { try UnfreezePolicy(parsing: "last-blocks:x") } throws: { "\($0)".contains("last-blocks:N") }
     }
 
+    @Test("a damaged run folder fails naming the file or key: no weights, a key missing from config.json, weights of another shape")
+    func damagedRunFolder() throws {
+        let (_, out) = try run(.tiny())
+        let configuration = out.appendingPathComponent("config.json")
+        let weights = out.appendingPathComponent("model.safetensors")
+        let original = try Data(contentsOf: configuration)
+
+        var object = try #require(try JSONSerialization.jsonObject(with: original) as? [String: Any])
+        var architecture = try #require(object["architecture"] as? [String: Any])
+        architecture.removeValue(forKey: "image_size")
+        object["architecture"] = architecture
+        try JSONSerialization.data(withJSONObject: object).write(to: configuration)
+        #expect { try SavedClassifier(folder: out.path) } throws: { "\($0)".contains("architecture.image_size") }
+
+        architecture["image_size"] = 64                                     // a 2×2 map: the flatten head would not fit…
+        architecture["head"] = "flatten-dense-256"                          // …and the dense shapes differ
+        object["architecture"] = architecture
+        try JSONSerialization.data(withJSONObject: object).write(to: configuration)
+        #expect { try SavedClassifier(folder: out.path) } throws: { "\($0)".contains("head.1.weight") }
+
+        try original.write(to: configuration)
+        try FileManager.default.removeItem(at: weights)
+        #expect { try SavedClassifier(folder: out.path) } throws: { "\($0)".contains("model.safetensors") }
+    }
+
     @Test("starting a new run in a folder that holds one is refused")
     func existingRunIsRefused() throws {
         let data = try syntheticData()

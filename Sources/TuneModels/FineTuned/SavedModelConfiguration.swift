@@ -94,12 +94,10 @@ public struct SavedModelConfiguration: Codable, Sendable, Equatable {
         do {
             configuration = try decoder.decode(SavedModelConfiguration.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
-            let path = (context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
-            throw SavedModelError.invalidConfiguration(key: path, message: "missing")
+            throw SavedModelError.invalidConfiguration(key: keyPath(context.codingPath + [key]), message: "missing")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
                 let DecodingError.dataCorrupted(context) {
-            throw SavedModelError.invalidConfiguration(key: context.codingPath.map(\.stringValue).joined(separator: "."),
-                                                       message: context.debugDescription)
+            throw SavedModelError.invalidConfiguration(key: keyPath(context.codingPath), message: context.debugDescription)
         }
         guard configuration.formatVersion == currentFormatVersion else {
             throw SavedModelError.invalidConfiguration(key: "format_version",
@@ -111,6 +109,15 @@ public struct SavedModelConfiguration: Codable, Sendable, Equatable {
         }
         return configuration
     }
+}
+
+/// A decoding path as the file spells it: `architecture.image_size`.
+private func keyPath(_ path: [any CodingKey]) -> String {
+    path.map { key in
+        key.intValue.map(String.init) ?? key.stringValue.reduce(into: "") { result, character in
+            if character.isUppercase { result += "_" + character.lowercased() } else { result.append(character) }
+        }
+    }.joined(separator: ".")
 }
 
 /// Problems with a saved model folder, naming the file or key.
