@@ -159,6 +159,9 @@ public final class FineTuner {
             }
         }
         let pair = caches.filter { $0.stage == prefix }
+        guard pair.count == 2 else {
+            return (try setup.loader(training: true), try setup.loader(training: false), setup.model)
+        }
         let classCount = setup.training.classNames.count
         let training = CachedBatches(cache: pair[0], batchSize: recipe.batchSize, shuffle: true, seed: recipe.seed,
                                      labelMode: setup.labelMode, classCount: classCount)
