@@ -50,18 +50,11 @@ extension Tensor {
         let xp = x.storage.pointer, meanP = mean.storage.pointer, varianceP = variance.storage.pointer
         forEachChannel(channels, work: x.elementCount) { c in
             var sum = 0.0
-            for b in 0..<count {
-                let row = xp + (b * channels + c) * spatial
-                for s in 0..<spatial { sum += Double(row[s]) }
-            }
+            for b in 0..<count { sum += DoubleReduction.sum(xp + (b * channels + c) * spatial, count: spatial) }
             let channelMean = sum / values
             var squares = 0.0
             for b in 0..<count {
-                let row = xp + (b * channels + c) * spatial
-                for s in 0..<spatial {
-                    let d = Double(row[s]) - channelMean
-                    squares += d * d
-                }
+                squares += DoubleReduction.squaredDeviations(xp + (b * channels + c) * spatial, count: spatial, from: channelMean)
             }
             meanP[c] = Float(channelMean)
             varianceP[c] = Float(squares / values)
