@@ -1,22 +1,28 @@
 /// The weight gradient of a depthwise convolution (one filter per channel, no bias) computed directly.
 ///
-/// oneDNN 2.6 has no JIT kernel for this on small feature maps (such as EfficientNet's last blocks at 2×2) and
-/// falls back to a GEMM formulation that costs ≈5 ms per 1,152-channel 5×5 layer; most of its work multiplies
-/// padding. This loop visits only the kernel taps that land inside the input — for 2×2 maps and 5×5 kernels,
-/// 4 of 25 — and takes a fraction of a millisecond.
+/// oneDNN 2.6 has a JIT kernel for this only for 3×3 filters on maps that are not tiny; otherwise (EfficientNet's
+/// 5×5 layers, and every layer at 2×2) it falls back to a GEMM formulation — ≈5 ms per 1,152-channel 5×5 layer at
+/// 2×2, most of it multiplying padding, and ≈9 ms per 5×5 layer at 12×12. Two loops replace it:
+/// - small maps (≤ ``maximumOutputPositions`` outputs): output-major, visiting only the taps inside the input;
+/// - larger maps: tap-major, one vectorized dot product per (image, tap) over the outputs whose tap lands inside
+///   the input, channels spread over the cores, image sums accumulated in Double.
 enum DepthwiseWeightGradient {
-    /// Whether the direct loop is used: a depthwise convolution without bias whose output has at most this many
-    /// positions per channel.
+    /// Up to this many output positions per channel, the output-major loop is used.
     static let maximumOutputPositions = 16
 
+    /// Whether the direct loops are used: a depthwise convolution without bias, on a small map or with a filter
+    /// larger than 3×3.
     static func applies(input: Shape, weight: Shape, groups: Int, hasBias: Bool, geometry: WindowGeometry) -> Bool {
-        !hasBias && groups == input[1] && weight[0] == groups && weight[1] == 1
-            && geometry.output[0] * geometry.output[1] <= maximumOutputPositions
+        guard !hasBias, groups == input[1], weight[0] == groups, weight[1] == 1 else { return false }
+        return geometry.output[0] * geometry.output[1] <= maximumOutputPositions || weight[2] * weight[3] > 9
     }
 
     /// `dW[c, i, j] = Σ_n Σ_(y, x) dY[n, c, y, x] · X[n, c, y·sh + i·dh − top, x·sw + j·dw − left]` over taps
     /// inside the input.
     static func compute(input: Tensor, outputGradient: Tensor, weightShape: Shape, geometry: WindowGeometry) -> Tensor {
+        if geometry.output[0] * geometry.output[1] > maximumOutputPositions {
+            return tapMajor(input: input, outputGradient: outputGradient, weightShape: weightShape, geometry: geometry)
+        }
         let (batch, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let (kernelHeight, kernelWidth) = (weightShape[2], weightShape[3])
         let (outHeight, outWidth) = (geometry.output[0], geometry.output[1])
@@ -51,6 +57,76 @@ enum DepthwiseWeightGradient {
             }
         }
         return result
+    }
+
+    /// The tap-major loop for larger maps (see the type's notes).
+    private static func tapMajor(input: Tensor, outputGradient: Tensor, weightShape: Shape, geometry: WindowGeometry) -> Tensor {
+        let (batch, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        let (kernelHeight, kernelWidth) = (weightShape[2], weightShape[3])
+        let (outHeight, outWidth) = (geometry.output[0], geometry.output[1])
+        let (strideY, strideX) = (geometry.stride[0], geometry.stride[1])
+        let (dilationY, dilationX) = (geometry.dilation[0], geometry.dilation[1])
+        let (top, left) = (geometry.padBefore[0], geometry.padBefore[1])
+        let result = Tensor.uninitialized(weightShape)
+        let x = input.storage.pointer, dy = outputGradient.storage.pointer, dw = result.storage.pointer
+        // For each kernel row (column), the output rows (columns) whose tap lands inside the input.
+        let rows = (0..<kernelHeight).map {
+            validOutputs(offset: $0 * dilationY - top, stride: strideY, size: height, outputs: outHeight)
+        }
+        let columns = (0..<kernelWidth).map {
+            validOutputs(offset: $0 * dilationX - left, stride: strideX, size: width, outputs: outWidth)
+        }
+        Tensor.forEachChannel(channels, work: outputGradient.elementCount * kernelHeight * kernelWidth) { c in
+            for i in 0..<kernelHeight {
+                for j in 0..<kernelWidth {
+                    let (outRows, outColumns) = (rows[i], columns[j])
+                    var total = 0.0
+                    for n in 0..<batch where !outRows.isEmpty && !outColumns.isEmpty {
+                        let inputPlane = x + (n * channels + c) * height * width
+                        let gradientPlane = dy + (n * channels + c) * outHeight * outWidth
+                        var planeSum: Float = 0
+                        for oy in outRows {
+                            let gradientRow = gradientPlane + oy * outWidth + outColumns.lowerBound
+                            let inputRow = inputPlane + (oy * strideY + i * dilationY - top) * width
+                                + outColumns.lowerBound * strideX + j * dilationX - left
+                            planeSum += dot(gradientRow, inputRow, count: outColumns.count, inputStride: strideX)
+                        }
+                        total += Double(planeSum)
+                    }
+                    dw[(c * kernelHeight + i) * kernelWidth + j] = Float(total)
+                }
+            }
+        }
+        return result
+    }
+
+    /// `Σ g[k] · x[k · inputStride]`, eight lanes at a time when the input is contiguous.
+    @inline(__always)
+    private static func dot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, inputStride: Int) -> Float {
+        var k = 0
+        var total: Float = 0
+        if inputStride == 1 {
+            var lanes = SIMD8<Float>(repeating: 0)
+            let (gRaw, xRaw) = (UnsafeRawPointer(g), UnsafeRawPointer(x))
+            while k + 8 <= count {
+                lanes += gRaw.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+                    * xRaw.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+                k += 8
+            }
+            total = lanes.sum()
+        }
+        while k < count {
+            total += g[k] * x[k * inputStride]
+            k += 1
+        }
+        return total
+    }
+
+    /// The outputs `o` in `0..<outputs` with `0 ≤ o·stride + offset < size`.
+    private static func validOutputs(offset: Int, stride: Int, size: Int, outputs: Int) -> Range<Int> {
+        let low = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let high = size - 1 - offset < 0 ? 0 : min(outputs, (size - 1 - offset) / stride + 1)
+        return low..<max(low, high)
     }
 
     /// The kernel indices `k` with `0 ≤ origin + k·dilation < size`.

@@ -63,7 +63,7 @@ extension Tensor {
     }
 
     /// Runs `body` for every channel, spread over the cores when the tensor is large enough to pay for it.
-    private static func forEachChannel(_ channels: Int, work: Int, _ body: (Int) -> Void) {
+    static func forEachChannel(_ channels: Int, work: Int, _ body: (Int) -> Void) {
         let workers = min(ProcessInfo.processInfo.activeProcessorCount, channels)
         guard workers > 1, work >= 1 << 15 else {
             for c in 0..<channels { body(c) }

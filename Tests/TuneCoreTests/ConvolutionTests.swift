@@ -171,6 +171,33 @@ struct ConvolutionTests {
         try GradientCheck().check([x3, w3]) { try Tensor.conv2d($0[0], weight: $0[1], padding: .same, dilation: (2, 2), groups: 4) }
     }
 
+    @Test("depthwise 5×5 weight gradients on larger maps (the tap-major loop): stride 1 SAME on 7×9, stride 2 on 9×9, dilated")
+    func gradientDepthwiseFiveByFive() throws {
+        let x = Make.uniform([2, 3, 7, 9], seed: 101), w = Make.uniform([3, 1, 5, 5], seed: 102)
+        #expect(DepthwiseWeightGradient.applies(input: x.shape, weight: w.shape, groups: 3, hasBias: false,
+                                                geometry: try WindowGeometry(op: "test", height: 7, width: 9, kernel: (5, 5),
+                                                                             stride: (1, 1), dilation: (1, 1), padding: .same)))
+        try GradientCheck().check([x, w]) { try Tensor.conv2d($0[0], weight: $0[1], padding: .same, groups: 3) }
+        let x2 = Make.uniform([2, 2, 9, 9], seed: 103), w2 = Make.uniform([2, 1, 5, 5], seed: 104)
+        try GradientCheck().check([x2, w2]) { try Tensor.conv2d($0[0], weight: $0[1], stride: (2, 2), padding: .same, groups: 2) }
+        let x3 = Make.uniform([1, 2, 10, 11], seed: 105), w3 = Make.uniform([2, 1, 5, 5], seed: 106)
+        try GradientCheck().check([x3, w3]) { try Tensor.conv2d($0[0], weight: $0[1], padding: .valid, dilation: (2, 1), groups: 2) }
+        // Many channels and a wide map, against oneDNN's own result for the same convolution with a bias (which
+        // keeps oneDNN's path): the weight gradients must agree.
+        let big = Make.uniform([4, 24, 12, 20], seed: 107), filter = Make.uniform([24, 1, 5, 5], seed: 108)
+        let zeroBias = Tensor(zeros: [24])
+        filter.requiresGradient = true
+        zeroBias.requiresGradient = true
+        let direct = try Tensor.conv2d(big, weight: filter, padding: .same, groups: 24)
+        try direct.sum().backward()
+        let ours = try #require(filter.gradient).scalars
+        filter.zeroGradient()
+        let reference = try Tensor.conv2d(big, weight: filter, bias: zeroBias, padding: .same, groups: 24)
+        try reference.sum().backward()
+        let theirs = try #require(filter.gradient).scalars
+        for (a, b) in zip(ours, theirs) { #expect(abs(a - b) <= 1e-3 * max(1, abs(b))) }
+    }
+
     @Test("conv2d gradients for two groups")
     func gradientGrouped() throws {
         let x = Make.uniform([1, 4, 4, 4], seed: 81), w = Make.uniform([6, 2, 3, 3], seed: 82)
