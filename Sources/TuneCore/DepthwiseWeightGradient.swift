@@ -20,15 +20,20 @@ enum DepthwiseWeightGradient {
     /// `dW[c, i, j] = Σ_n Σ_(y, x) dY[n, c, y, x] · X[n, c, y·sh + i·dh − top, x·sw + j·dw − left]` over taps
     /// inside the input.
     static func compute(input: Tensor, outputGradient: Tensor, weightShape: Shape, geometry: WindowGeometry) -> Tensor {
-        if geometry.output[0] * geometry.output[1] > maximumOutputPositions {
-            return tapMajor(input: input, outputGradient: outputGradient, weightShape: weightShape, geometry: geometry)
+        let sizes = Sizes(input: input.shape, weight: weightShape, geometry: geometry)
+        if sizes.outHeight * sizes.outWidth > maximumOutputPositions {
+            return tapMajor(input: input, outputGradient: outputGradient, sizes: sizes)
         }
-        let (batch, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
-        let (kernelHeight, kernelWidth) = (weightShape[2], weightShape[3])
-        let (outHeight, outWidth) = (geometry.output[0], geometry.output[1])
-        let (strideY, strideX) = (geometry.stride[0], geometry.stride[1])
-        let (dilationY, dilationX) = (geometry.dilation[0], geometry.dilation[1])
-        let (top, left) = (geometry.padBefore[0], geometry.padBefore[1])
+        return outputMajor(input: input, outputGradient: outputGradient, sizes: sizes)
+    }
+
+    /// The output-major loop for small maps (see the type's notes).
+    private static func outputMajor(input: Tensor, outputGradient: Tensor, sizes: Sizes) -> Tensor {
+        let weightShape = sizes.weightShape
+        let (batch, channels, height, width) = (sizes.batch, sizes.channels, sizes.height, sizes.width)
+        let (kernelHeight, kernelWidth, outHeight, outWidth) = (sizes.kernelHeight, sizes.kernelWidth, sizes.outHeight, sizes.outWidth)
+        let (strideY, strideX, dilationY, dilationX) = (sizes.strideY, sizes.strideX, sizes.dilationY, sizes.dilationX)
+        let (top, left) = (sizes.top, sizes.left)
         let result = Tensor(zeros: weightShape)
         let x = input.storage.pointer
         let dy = outputGradient.storage.pointer
@@ -60,13 +65,12 @@ enum DepthwiseWeightGradient {
     }
 
     /// The tap-major loop for larger maps (see the type's notes).
-    private static func tapMajor(input: Tensor, outputGradient: Tensor, weightShape: Shape, geometry: WindowGeometry) -> Tensor {
-        let (batch, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
-        let (kernelHeight, kernelWidth) = (weightShape[2], weightShape[3])
-        let (outHeight, outWidth) = (geometry.output[0], geometry.output[1])
-        let (strideY, strideX) = (geometry.stride[0], geometry.stride[1])
-        let (dilationY, dilationX) = (geometry.dilation[0], geometry.dilation[1])
-        let (top, left) = (geometry.padBefore[0], geometry.padBefore[1])
+    private static func tapMajor(input: Tensor, outputGradient: Tensor, sizes: Sizes) -> Tensor {
+        let weightShape = sizes.weightShape
+        let (batch, channels, height, width) = (sizes.batch, sizes.channels, sizes.height, sizes.width)
+        let (kernelHeight, kernelWidth, outHeight, outWidth) = (sizes.kernelHeight, sizes.kernelWidth, sizes.outHeight, sizes.outWidth)
+        let (strideY, strideX, dilationY, dilationX) = (sizes.strideY, sizes.strideX, sizes.dilationY, sizes.dilationX)
+        let (top, left) = (sizes.top, sizes.left)
         let result = Tensor.uninitialized(weightShape)
         let x = input.storage.pointer, dy = outputGradient.storage.pointer, dw = result.storage.pointer
         // For each kernel row (column), the output rows (columns) whose tap lands inside the input.
@@ -127,6 +131,25 @@ enum DepthwiseWeightGradient {
         let low = offset >= 0 ? 0 : (-offset + stride - 1) / stride
         let high = size - 1 - offset < 0 ? 0 : min(outputs, (size - 1 - offset) / stride + 1)
         return low..<max(low, high)
+    }
+
+    /// The sizes both loops work from: input `[N, C, H, W]`, filter `kh × kw`, output `oh × ow`, strides,
+    /// dilations and the padding before each axis.
+    private struct Sizes {
+        let weightShape: Shape
+        let batch, channels, height, width: Int
+        let kernelHeight, kernelWidth, outHeight, outWidth: Int
+        let strideY, strideX, dilationY, dilationX, top, left: Int
+
+        init(input: Shape, weight: Shape, geometry: WindowGeometry) {
+            weightShape = weight
+            (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
+            (kernelHeight, kernelWidth) = (weight[2], weight[3])
+            (outHeight, outWidth) = (geometry.output[0], geometry.output[1])
+            (strideY, strideX) = (geometry.stride[0], geometry.stride[1])
+            (dilationY, dilationX) = (geometry.dilation[0], geometry.dilation[1])
+            (top, left) = (geometry.padBefore[0], geometry.padBefore[1])
+        }
     }
 
     /// The kernel indices `k` with `0 ≤ origin + k·dilation < size`.
