@@ -115,9 +115,12 @@ extension Tensor {
         guard other.shape == shape else {
             throw TensorError.shapeMismatch(op: "accumulate", shapes: [shape, other.shape], message: "gradients differ in shape")
         }
+        let sum = { (a: UnsafePointer<Float>, b: UnsafePointer<Float>, r: UnsafeMutablePointer<Float>, count: Int) in
+            for i in 0..<count { r[i] = a[i] + b[i] }
+        }
+        if let native = Tensor.inSharedNativeLayout(self, other, sum) { return native }
         let result = Tensor.uninitialized(shape)
-        let a = storage.pointer, b = other.storage.pointer, r = result.storage.pointer
-        for i in 0..<elementCount { r[i] = a[i] + b[i] }
+        sum(storage.pointer, other.storage.pointer, result.storage.pointer, elementCount)
         return result
     }
 }

@@ -57,6 +57,18 @@ enum DNNL {
         return queried.pointee
     }
 
+    /// Adds an element-wise post-op (`dst = activation(dst)`) to `attributes`.
+    static func appendActivation(_ activation: (kind: dnnl_alg_kind_t, alpha: Float, beta: Float),
+                                 to attributes: dnnl_primitive_attr_t) throws {
+        var postOps: dnnl_post_ops_t?
+        try check(dnnl_post_ops_create(&postOps), "dnnl_post_ops_create")
+        guard let postOps else { throw TensorError.backend(library: "oneDNN", call: "dnnl_post_ops_create", status: "null") }
+        defer { dnnl_post_ops_destroy(postOps) }
+        try check(dnnl_post_ops_append_eltwise(postOps, 1, activation.kind, activation.alpha, activation.beta),
+                  "dnnl_post_ops_append_eltwise")
+        try check(dnnl_primitive_attr_set_post_ops(attributes, postOps), "dnnl_primitive_attr_set_post_ops")
+    }
+
     /// Sets the OpenMP thread count oneDNN uses.
     static func setThreadCount(_ count: Int) { omp_set_num_threads(Int32(count)) }
     /// The OpenMP thread count oneDNN uses.
@@ -102,10 +114,13 @@ final class DNNLPrimitive: @unchecked Sendable {
     private(set) var bindings: [Int32: Binding] = [:]
 
     /// Creates the primitive for an op descriptor (`dnnl_*_desc_t`).
+    /// `configure` may add attributes such as post-ops.
     init<OpDescriptor>(_ opDescriptor: inout OpDescriptor, hint: DNNLPrimitive? = nil,
+                       configure: ((dnnl_primitive_attr_t) throws -> Void)? = nil,
                        arguments: [DNNLArgument], context: DNNLContext) throws {
         var created: dnnl_primitive_desc_t?
         try DNNL.withUserScratchpad { attributes in
+            try configure?(attributes)
             try DNNL.check(withUnsafePointer(to: &opDescriptor) {
                 dnnl_primitive_desc_create(&created, UnsafeRawPointer($0), attributes, context.engine, hint?.descriptor)
             }, "dnnl_primitive_desc_create")
@@ -152,7 +167,7 @@ final class DNNLPrimitive: @unchecked Sendable {
         return dnnl_memory_desc_get_size(&descriptor)
     }
 
-    private static func makeReorder(from source: inout dnnl_memory_desc_t, to destination: inout dnnl_memory_desc_t,
+    static func makeReorder(from source: inout dnnl_memory_desc_t, to destination: inout dnnl_memory_desc_t,
                                     context: DNNLContext) throws -> (primitive: dnnl_primitive_t, scratchpad: dnnl_memory_desc_t?) {
         var reorderDescriptor: dnnl_primitive_desc_t?
         try DNNL.withUserScratchpad { attributes in
@@ -170,18 +185,70 @@ final class DNNLPrimitive: @unchecked Sendable {
         return (reorder, DNNL.scratchpadDescriptor(of: reorderDescriptor))
     }
 
-    /// Runs the primitive on caller-owned buffers, keyed by `DNNL_ARG_*`.
+    /// Runs the primitive on caller-owned plain buffers, keyed by `DNNL_ARG_*`.
     func execute(_ buffers: [Int32: UnsafeMutableRawPointer], context: DNNLContext) throws {
+        try execute(operands: buffers.mapValues { DNNLOperand.pointer($0) }, context: context)
+    }
+
+    /// A new tensor for output `argument` in the layout the primitive writes, so no reorder follows the primitive.
+    func output(_ argument: Int32, shape: Shape) throws -> Tensor {
+        guard let binding = bindings[argument], !DNNL.equal(binding.primitiveDescriptor, binding.userDescriptor) else {
+            return Tensor.uninitialized(shape)
+        }
+        let layout = try NativeLayout(binding.primitiveDescriptor, plain: binding.userDescriptor)
+        return Tensor(shape: shape, native: NativeStorage(layout: layout))
+    }
+
+    /// Where one argument's data is and how it reaches the primitive's layout.
+    private struct Placement {
+        let descriptor: dnnl_memory_desc_t
+        let pointer: UnsafeMutableRawPointer
+        let reorder: dnnl_primitive_t?
+        let reorderScratchpad: dnnl_memory_desc_t?
+    }
+
+    /// Binds a tensor or buffer to `binding`: directly when its layout is the primitive's, else through a reorder.
+    private func placement(of operand: DNNLOperand, for binding: Binding, context: DNNLContext) throws -> Placement {
+        let direct = { (pointer: UnsafeMutableRawPointer) in
+            Placement(descriptor: binding.primitiveDescriptor, pointer: pointer, reorder: nil, reorderScratchpad: nil)
+        }
+        let throughUserLayout = { (pointer: UnsafeMutableRawPointer) in
+            Placement(descriptor: binding.userDescriptor, pointer: pointer, reorder: binding.reorder,
+                      reorderScratchpad: binding.reorderScratchpad)
+        }
+        switch operand {
+        case .pointer(let pointer):
+            return throughUserLayout(pointer)
+        case .tensor(let tensor):
+            if let native = tensor.native {
+                if native.layout.matches(binding.primitiveDescriptor) { return direct(native.storage.rawPointer) }
+                // A reorder between layouts needs the same dims; otherwise the row-major copy is reinterpreted.
+                if !binding.isOutput && !tensor.hasPlainStorage
+                    && DNNL.dimensions(of: native.layout.descriptor) == DNNL.dimensions(of: binding.primitiveDescriptor) {
+                    let reorder = try context.reorderPrimitive(from: native.layout.descriptor, to: binding.primitiveDescriptor)
+                    return Placement(descriptor: native.layout.descriptor, pointer: native.storage.rawPointer,
+                                     reorder: reorder.primitive, reorderScratchpad: reorder.scratchpad)
+                }
+            }
+            return throughUserLayout(tensor.rawPointer)
+        }
+    }
+
+    /// Runs the primitive; tensors are read in whatever layout they hold and outputs made by ``output(_:shape:)``
+    /// are written in place.
+    func execute(operands: [Int32: DNNLOperand], context: DNNLContext) throws {
+        let ordered = bindings.values.sorted(by: { $0.argument < $1.argument })
+        let placements = try ordered.map { binding -> Placement in
+            guard let operand = operands[binding.argument] else {
+                throw TensorError.invalidArgument(op: "oneDNN", message: "argument \(binding.argument) was not bound")
+            }
+            return try placement(of: operand, for: binding, context: context)
+        }
         try context.withExecution { scratch in
-            var memories: [dnnl_memory_t] = []
-            defer { memories.forEach { dnnl_memory_destroy($0) } }
+            let memories = DNNLMemories(engine: context.engine)
+            defer { memories.destroyAll() }
             func memory(_ descriptor: dnnl_memory_desc_t, _ pointer: UnsafeMutableRawPointer) throws -> dnnl_memory_t {
-                var descriptor = descriptor
-                var created: dnnl_memory_t?
-                try DNNL.check(dnnl_memory_create(&created, &descriptor, context.engine, pointer), "dnnl_memory_create")
-                guard let created else { throw TensorError.backend(library: "oneDNN", call: "dnnl_memory_create", status: "null") }
-                memories.append(created)
-                return created
+                try memories.make(descriptor, pointer)
             }
             // Slots 0..<bindings.count stage reordered arguments; the next two hold the scratchpads of the
             // primitive and of the reorders (which run one after another, so they share one).
@@ -193,23 +260,20 @@ final class DNNLPrimitive: @unchecked Sendable {
             let reorderScratchpadSlot = bindings.count + 1
             var arguments: [dnnl_exec_arg_t] = try scratchpadArgument(scratchpad, slot: bindings.count)
             var outputReorders: [(dnnl_primitive_t, dnnl_memory_t, dnnl_memory_t, dnnl_memory_desc_t?)] = []
-            for (slot, binding) in bindings.values.sorted(by: { $0.argument < $1.argument }).enumerated() {
-                guard let pointer = buffers[binding.argument] else {
-                    throw TensorError.invalidArgument(op: "oneDNN", message: "argument \(binding.argument) was not bound")
-                }
-                let user = try memory(binding.userDescriptor, pointer)
-                guard let reorder = binding.reorder else {
+            for (slot, (binding, placement)) in zip(ordered, placements).enumerated() {
+                let user = try memory(placement.descriptor, placement.pointer)
+                guard let reorder = placement.reorder else {
                     arguments.append(dnnl_exec_arg_t(arg: binding.argument, memory: user))
                     continue
                 }
                 var wanted = binding.primitiveDescriptor
                 let staged = try memory(wanted, scratch.buffer(slot: slot, bytes: dnnl_memory_desc_get_size(&wanted)))
                 if binding.isOutput {
-                    outputReorders.append((reorder, staged, user, binding.reorderScratchpad))
+                    outputReorders.append((reorder, staged, user, placement.reorderScratchpad))
                 } else {
                     try context.run(reorder, [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: user),
                                               dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: staged)]
-                                    + scratchpadArgument(binding.reorderScratchpad, slot: reorderScratchpadSlot))
+                                    + scratchpadArgument(placement.reorderScratchpad, slot: reorderScratchpadSlot))
                 }
                 arguments.append(dnnl_exec_arg_t(arg: binding.argument, memory: staged))
             }
@@ -220,6 +284,39 @@ final class DNNLPrimitive: @unchecked Sendable {
                                 + scratchpadArgument(reorderScratchpad, slot: reorderScratchpadSlot))
             }
         }
+    }
+}
+
+/// One argument of ``DNNLPrimitive/execute(operands:context:)``.
+enum DNNLOperand {
+    /// Caller-owned memory in the argument's plain layout.
+    case pointer(UnsafeMutableRawPointer)
+    /// A tensor: an input in whichever layout it holds, or an output made by ``DNNLPrimitive/output(_:shape:)``
+    /// (or a plain tensor, which the result is reordered into).
+    case tensor(Tensor)
+}
+
+/// oneDNN memory objects wrapping caller buffers for one execution; the caller destroys them with ``destroyAll()``
+/// (in a `defer`, so they outlive the execution whatever ARC decides).
+final class DNNLMemories {
+    private let engine: dnnl_engine_t
+    private var memories: [dnnl_memory_t] = []
+
+    init(engine: dnnl_engine_t) { self.engine = engine }
+
+    func destroyAll() {
+        memories.forEach { dnnl_memory_destroy($0) }
+        memories = []
+    }
+
+    /// A memory object over `pointer` in layout `descriptor`.
+    func make(_ descriptor: dnnl_memory_desc_t, _ pointer: UnsafeMutableRawPointer) throws -> dnnl_memory_t {
+        var descriptor = descriptor
+        var created: dnnl_memory_t?
+        try DNNL.check(dnnl_memory_create(&created, &descriptor, engine, pointer), "dnnl_memory_create")
+        guard let created else { throw TensorError.backend(library: "oneDNN", call: "dnnl_memory_create", status: "null") }
+        memories.append(created)
+        return created
     }
 }
 
@@ -254,6 +351,7 @@ final class DNNLContext: @unchecked Sendable {
     private let lock = NSLock()
     private let executionLock = NSLock()
     private var cache: [String: DNNLPrimitive] = [:]
+    private var reorders: [String: (primitive: dnnl_primitive_t, scratchpad: dnnl_memory_desc_t?)] = [:]
     private let scratch = DNNLScratch()
 
     private static let made: Result<DNNLContext, Error> = Result { try DNNLContext() }
@@ -282,6 +380,36 @@ final class DNNLContext: @unchecked Sendable {
         let created = try make()
         cache[key] = created
         return created
+    }
+
+    /// A cached reorder between two layouts, with the scratchpad it needs.
+    func reorderPrimitive(from source: dnnl_memory_desc_t,
+                          to destination: dnnl_memory_desc_t) throws -> (primitive: dnnl_primitive_t, scratchpad: dnnl_memory_desc_t?) {
+        let key = "reorder|\(DNNL.layoutKey(source))|\(DNNL.layoutKey(destination))"
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = reorders[key] { return cached }
+        var source = source, destination = destination
+        let made = try DNNLPrimitive.makeReorder(from: &source, to: &destination, context: self)
+        reorders[key] = made
+        return made
+    }
+
+    /// Copies `source` (in layout `from`) into `destination` (in layout `to`).
+    func reorder(from: dnnl_memory_desc_t, _ source: UnsafeMutableRawPointer,
+                 to: dnnl_memory_desc_t, _ destination: UnsafeMutableRawPointer) throws {
+        let (reorder, scratchpad) = try reorderPrimitive(from: from, to: to)
+        try withExecution { scratch in
+            let memories = DNNLMemories(engine: engine)
+            defer { memories.destroyAll() }
+            var arguments = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: try memories.make(from, source)),
+                             dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: try memories.make(to, destination))]
+            if var scratchpad {
+                let pointer = try scratch.buffer(slot: 0, bytes: dnnl_memory_desc_get_size(&scratchpad))
+                arguments.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: try memories.make(scratchpad, pointer)))
+            }
+            try run(reorder, arguments)
+        }
     }
 
     func withExecution<R>(_ body: (DNNLScratch) throws -> R) rethrows -> R {

@@ -28,38 +28,41 @@ extension Tensor {
     /// GELU with the exact (erf) form, as PyTorch's default.
     public func gelu() throws -> Tensor { try activated(.gelu) }
 
-    /// Applies `activation` element-wise.
+    /// Applies `activation` element-wise, in the layout this tensor holds (so a blocked activation stays blocked).
     public func activated(_ activation: Activation) throws -> Tensor {
         let context = try DNNLContext.shared()
         let (kind, alpha, beta) = activation.algorithm
         let count = max(elementCount, 1)
-        let plain = try DNNL.plainDescriptor([count])
-        let key = "eltwise-\(activation.rawValue)[\(count)]"
+        let layout = nativeLayout
+        // A native layout is used as is; plain data is one flat run of elements.
+        let data = try layout?.descriptor ?? DNNL.plainDescriptor([count])
+        let user = try layout?.plain ?? DNNL.plainDescriptor([count])
+        let key = "eltwise-\(activation.rawValue)[\(count)]\(layout?.key ?? "")"
         let forward = try context.primitive("\(key)|fwd") {
-            var data = plain
+            var data = data
             var desc = dnnl_eltwise_desc_t()
             try DNNL.check(dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_training, kind, &data, alpha, beta),
                            "dnnl_eltwise_forward_desc_init")
-            return try DNNLPrimitive(&desc, arguments: [.input(DNNL_ARG_SRC, plain), .output(DNNL_ARG_DST, plain)], context: context)
+            return try DNNLPrimitive(&desc, arguments: [.input(DNNL_ARG_SRC, user), .output(DNNL_ARG_DST, user)], context: context)
         }
-        let result = Tensor.uninitialized(shape)
+        let result = try forward.output(DNNL_ARG_DST, shape: shape)
         if elementCount > 0 {
-            try forward.execute([DNNL_ARG_SRC: rawPointer, DNNL_ARG_DST: result.rawPointer], context: context)
+            try forward.execute(operands: [DNNL_ARG_SRC: .tensor(self), DNNL_ARG_DST: .tensor(result)], context: context)
         }
         return Tensor.record(result, op: activation.rawValue, inputs: [self]) { gradient in
             let backward = try context.primitive("\(key)|bwd") {
-                var data = plain, diff = plain
+                var data = data, diff = data
                 var desc = dnnl_eltwise_desc_t()
                 try DNNL.check(dnnl_eltwise_backward_desc_init(&desc, kind, &diff, &data, alpha, beta),
                                "dnnl_eltwise_backward_desc_init")
                 return try DNNLPrimitive(&desc, hint: forward, arguments: [
-                    .input(DNNL_ARG_SRC, plain), .input(DNNL_ARG_DIFF_DST, plain), .output(DNNL_ARG_DIFF_SRC, plain),
+                    .input(DNNL_ARG_SRC, user), .input(DNNL_ARG_DIFF_DST, user), .output(DNNL_ARG_DIFF_SRC, user),
                 ], context: context)
             }
-            let gx = Tensor.uninitialized(self.shape)
+            let gx = try backward.output(DNNL_ARG_DIFF_SRC, shape: self.shape)
             if self.elementCount > 0 {
-                try backward.execute([DNNL_ARG_SRC: self.rawPointer, DNNL_ARG_DIFF_DST: gradient.rawPointer,
-                                      DNNL_ARG_DIFF_SRC: gx.rawPointer], context: context)
+                try backward.execute(operands: [DNNL_ARG_SRC: .tensor(self), DNNL_ARG_DIFF_DST: .tensor(gradient),
+                                                DNNL_ARG_DIFF_SRC: .tensor(gx)], context: context)
             }
             return [gx]
         }

@@ -8,6 +8,17 @@ extension Tensor {
         guard let shape = Shape.broadcast(a.shape, b.shape) else {
             throw TensorError.shapeMismatch(op: kind.rawValue, shapes: [a.shape, b.shape], message: "shapes do not broadcast")
         }
+        if kind != .divide, let native = inSharedNativeLayout(a, b, { pa, pb, pr, n in
+            switch kind {
+            case .add: for i in 0..<n { pr[i] = pa[i] + pb[i] }
+            case .subtract: for i in 0..<n { pr[i] = pa[i] - pb[i] }
+            case .multiply, .divide: for i in 0..<n { pr[i] = pa[i] * pb[i] }
+            }
+        }) {
+            return record(native, op: kind.rawValue, inputs: [a, b]) { gradient in
+                try binaryGradients(kind, gradient, a, b, shape: shape, output: nil)
+            }
+        }
         let result = Tensor.uninitialized(shape)
         let pa = a.storage.pointer, pb = b.storage.pointer, pr = result.storage.pointer
         if a.shape == b.shape {
@@ -37,20 +48,26 @@ extension Tensor {
         // The divide backward needs the output; capture its storage (not `result`, which would be a reference cycle).
         let output = result.storage
         return record(result, op: kind.rawValue, inputs: [a, b]) { gradient in
-            switch kind {
-            case .add:
-                return [try gradient.summed(toShape: a.shape), try gradient.summed(toShape: b.shape)]
-            case .subtract:
-                return [try gradient.summed(toShape: a.shape), try gradient.scaled(by: -1).summed(toShape: b.shape)]
-            case .multiply:
-                return [a.requiresGradient ? try (gradient * b).summed(toShape: a.shape) : nil,
-                        b.requiresGradient ? try (gradient * a).summed(toShape: b.shape) : nil]
-            case .divide:
-                let ga = a.requiresGradient ? try (gradient / b).summed(toShape: a.shape) : nil
-                let quotient = Tensor(shape: shape, storage: output)
-                let gb = b.requiresGradient ? try (gradient * quotient / b).scaled(by: -1).summed(toShape: b.shape) : nil
-                return [ga, gb]
-            }
+            try binaryGradients(kind, gradient, a, b, shape: shape, output: output)
+        }
+    }
+
+    /// The gradients of a binary op for `a` and `b`; `output` (the quotient) is needed for divide only.
+    private static func binaryGradients(_ kind: BinaryKind, _ gradient: Tensor, _ a: Tensor, _ b: Tensor, shape: Shape,
+                                        output: TensorStorage?) throws -> [Tensor?] {
+        switch kind {
+        case .add:
+            return [try gradient.summed(toShape: a.shape), try gradient.summed(toShape: b.shape)]
+        case .subtract:
+            return [try gradient.summed(toShape: a.shape), try gradient.scaled(by: -1).summed(toShape: b.shape)]
+        case .multiply:
+            return [a.requiresGradient ? try (gradient * b).summed(toShape: a.shape) : nil,
+                    b.requiresGradient ? try (gradient * a).summed(toShape: b.shape) : nil]
+        case .divide:
+            let ga = a.requiresGradient ? try (gradient / b).summed(toShape: a.shape) : nil
+            guard b.requiresGradient, let output else { return [ga, nil] }
+            let quotient = Tensor(shape: shape, storage: output)
+            return [ga, try (gradient * quotient / b).scaled(by: -1).summed(toShape: b.shape)]
         }
     }
 

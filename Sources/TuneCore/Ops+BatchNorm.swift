@@ -18,7 +18,7 @@ extension Tensor {
         let op = "batchNormTraining"
         try validateBatchNorm(x, perChannel: [scale, shift], op: op, epsilon: epsilon)
         let (mean, variance) = batchStatistics(x)
-        let plan = try BatchNormPlan(x.shape, epsilon: epsilon)
+        let plan = try BatchNormPlan(x, epsilon: epsilon)
         let output = try plan.normalize(x, scale: scale, shift: shift, mean: mean, variance: variance)
         record(output, op: op, inputs: [x, scale, shift]) { gradient in
             try plan.backward(gradient, x: x, scale: scale, shift: shift, mean: mean, variance: variance,
@@ -32,7 +32,7 @@ extension Tensor {
                                           epsilon: Float) throws -> Tensor {
         let op = "batchNormInference"
         try validateBatchNorm(x, perChannel: [scale, shift, mean, variance], op: op, epsilon: epsilon)
-        let plan = try BatchNormPlan(x.shape, epsilon: epsilon)
+        let plan = try BatchNormPlan(x, epsilon: epsilon)
         let output = try plan.normalize(x, scale: scale, shift: shift, mean: mean, variance: variance)
         record(output, op: op, inputs: [x, scale, shift]) { gradient in
             try plan.backward(gradient, x: x, scale: scale, shift: shift, mean: mean, variance: variance,
@@ -43,6 +43,9 @@ extension Tensor {
 
     /// Per-channel batch mean and biased variance of `[N, C, …]`, in Double (two passes), stored as Float.
     static func batchStatistics(_ x: Tensor) -> (mean: Tensor, variance: Tensor) {
+        if !x.hasPlainStorage, let native = x.native, let block = native.layout.channelBlock {
+            return BlockedBatchStatistics.compute(native.storage.pointer, shape: x.shape, block: block)
+        }
         let count = x.shape[0], channels = x.shape[1]
         let spatial = x.elementCount / max(count * channels, 1)
         let values = Double(count * spatial)
@@ -96,19 +99,26 @@ extension Tensor {
 /// the statistics (training mode) or with them held fixed (inference mode).
 struct BatchNormPlan {
     let context: DNNLContext
+    /// The layout the primitives run in: the input's native layout, or plain.
     let data: dnnl_memory_desc_t
+    /// Row-major `[N, C, H, W]`.
+    let plain: dnnl_memory_desc_t
     let channel: dnnl_memory_desc_t
     let key: String
     let epsilon: Float
     let channels: Int
 
-    init(_ shape: Shape, epsilon: Float) throws {
+    /// Plans for `x`'s shape, in the layout `x` holds when it is a 4-D oneDNN layout.
+    init(_ x: Tensor, epsilon: Float) throws {
+        let shape = x.shape
         channels = shape[1]
         let dims = shape.rank == 4 ? shape.dimensions : [shape[0], shape[1], 1, 1]
         context = try DNNLContext.shared()
-        data = try DNNL.plainDescriptor(dims)
+        plain = try DNNL.plainDescriptor(dims)
+        let layout = x.nativeLayout.flatMap { DNNL.dimensions(of: $0.descriptor) == dims ? $0 : nil }
+        data = layout?.descriptor ?? plain
         channel = try DNNL.plainDescriptor([channels])
-        key = "bnorm\(dims)e\(epsilon)"
+        key = "bnorm\(dims)e\(epsilon)\(layout?.key ?? "")"
         self.epsilon = epsilon
     }
 
@@ -126,7 +136,7 @@ struct BatchNormPlan {
                 ? [.input(DNNL_ARG_MEAN, channel), .input(DNNL_ARG_VARIANCE, channel)]
                 : [.output(DNNL_ARG_MEAN, channel), .output(DNNL_ARG_VARIANCE, channel)]
             return try DNNLPrimitive(&desc, arguments: [
-                .input(DNNL_ARG_SRC, data), .output(DNNL_ARG_DST, data),
+                .input(DNNL_ARG_SRC, plain), .output(DNNL_ARG_DST, plain),
                 .input(DNNL_ARG_SCALE, channel), .input(DNNL_ARG_SHIFT, channel),
             ] + statistics, context: context)
         }
@@ -134,10 +144,11 @@ struct BatchNormPlan {
 
     /// `scale · (x − mean) / √(variance + ε) + shift`.
     func normalize(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor) throws -> Tensor {
-        let output = Tensor.uninitialized(x.shape)
-        try forward(givenStatistics: true).execute([
-            DNNL_ARG_SRC: x.rawPointer, DNNL_ARG_DST: output.rawPointer, DNNL_ARG_SCALE: scale.rawPointer,
-            DNNL_ARG_SHIFT: shift.rawPointer, DNNL_ARG_MEAN: mean.rawPointer, DNNL_ARG_VARIANCE: variance.rawPointer,
+        let forward = try forward(givenStatistics: true)
+        let output = try forward.output(DNNL_ARG_DST, shape: x.shape)
+        try forward.execute(operands: [
+            DNNL_ARG_SRC: .tensor(x), DNNL_ARG_DST: .tensor(output), DNNL_ARG_SCALE: .tensor(scale),
+            DNNL_ARG_SHIFT: .tensor(shift), DNNL_ARG_MEAN: .tensor(mean), DNNL_ARG_VARIANCE: .tensor(variance),
         ], context: context)
         return output
     }
@@ -155,18 +166,18 @@ struct BatchNormPlan {
             // oneDNN 2.6 counts SHIFT as a backward input whenever `dnnl_use_shift` is set (it is not read),
             // and rejects the execution with `invalid_arguments` if it is not bound.
             return try DNNLPrimitive(&desc, hint: hint, arguments: [
-                .input(DNNL_ARG_SRC, data), .input(DNNL_ARG_DIFF_DST, data), .input(DNNL_ARG_SCALE, channel),
+                .input(DNNL_ARG_SRC, plain), .input(DNNL_ARG_DIFF_DST, plain), .input(DNNL_ARG_SCALE, channel),
                 .input(DNNL_ARG_SHIFT, channel), .input(DNNL_ARG_MEAN, channel), .input(DNNL_ARG_VARIANCE, channel),
-                .output(DNNL_ARG_DIFF_SRC, data), .output(DNNL_ARG_DIFF_SCALE, channel),
+                .output(DNNL_ARG_DIFF_SRC, plain), .output(DNNL_ARG_DIFF_SCALE, channel),
                 .output(DNNL_ARG_DIFF_SHIFT, channel),
             ], context: context)
         }
-        let gx = Tensor.uninitialized(x.shape)
+        let gx = try backward.output(DNNL_ARG_DIFF_SRC, shape: x.shape)
         let gScale = Tensor.uninitialized([channels]), gShift = Tensor.uninitialized([channels])
-        try backward.execute([
-            DNNL_ARG_SRC: x.rawPointer, DNNL_ARG_DIFF_DST: gradient.rawPointer, DNNL_ARG_SCALE: scale.rawPointer,
-            DNNL_ARG_SHIFT: shift.rawPointer, DNNL_ARG_MEAN: mean.rawPointer, DNNL_ARG_VARIANCE: variance.rawPointer,
-            DNNL_ARG_DIFF_SRC: gx.rawPointer, DNNL_ARG_DIFF_SCALE: gScale.rawPointer, DNNL_ARG_DIFF_SHIFT: gShift.rawPointer,
+        try backward.execute(operands: [
+            DNNL_ARG_SRC: .tensor(x), DNNL_ARG_DIFF_DST: .tensor(gradient), DNNL_ARG_SCALE: .tensor(scale),
+            DNNL_ARG_SHIFT: .tensor(shift), DNNL_ARG_MEAN: .tensor(mean), DNNL_ARG_VARIANCE: .tensor(variance),
+            DNNL_ARG_DIFF_SRC: .tensor(gx), DNNL_ARG_DIFF_SCALE: .tensor(gScale), DNNL_ARG_DIFF_SHIFT: .tensor(gShift),
         ], context: context)
         return [gx, gScale, gShift]
     }

@@ -7,6 +7,49 @@ extension Tensor {
     /// `groups == inChannels == outChannels` is a depthwise convolution. `bias` is `[outChannels]`.
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
                               padding: Padding = .valid, dilation: (Int, Int) = (1, 1), groups: Int = 1) throws -> Tensor {
+        let (plan, outShape, geometry) = try convolutionPlan(input, weight: weight, bias: bias, stride: stride,
+                                                             padding: padding, dilation: dilation, groups: groups)
+        let forward = try plan.forward()
+        let result = try forward.output(DNNL_ARG_DST, shape: outShape)
+        var operands: [Int32: DNNLOperand] = [
+            DNNL_ARG_SRC: .tensor(input), DNNL_ARG_WEIGHTS: .tensor(weight), DNNL_ARG_DST: .tensor(result),
+        ]
+        if let bias { operands[DNNL_ARG_BIAS] = .tensor(bias) }
+        try forward.execute(operands: operands, context: plan.context)
+
+        let inputs = [input, weight] + (bias.map { [$0] } ?? [])
+        return record(result, op: "conv2d", inputs: inputs) { gradient in
+            var grads: [Tensor?] = [nil, nil, nil]
+            if input.requiresGradient {
+                let backwardData = try plan.backwardData()
+                let gx = try backwardData.output(DNNL_ARG_DIFF_SRC, shape: input.shape)
+                try backwardData.execute(operands: [DNNL_ARG_DIFF_DST: .tensor(gradient), DNNL_ARG_WEIGHTS: .tensor(weight),
+                                                    DNNL_ARG_DIFF_SRC: .tensor(gx)], context: plan.context)
+                grads[0] = gx
+            }
+            if weight.requiresGradient,
+               DepthwiseWeightGradient.applies(input: input.shape, weight: weight.shape, groups: groups,
+                                               hasBias: bias != nil, geometry: geometry) {
+                grads[1] = DepthwiseWeightGradient.compute(input: input, outputGradient: gradient,
+                                                           weightShape: weight.shape, geometry: geometry)
+            } else if weight.requiresGradient || bias?.requiresGradient == true {
+                let gw = Tensor.uninitialized(weight.shape)
+                var operands: [Int32: DNNLOperand] = [
+                    DNNL_ARG_SRC: .tensor(input), DNNL_ARG_DIFF_DST: .tensor(gradient), DNNL_ARG_DIFF_WEIGHTS: .tensor(gw),
+                ]
+                let gb = bias.map { Tensor.uninitialized($0.shape) }
+                if let gb { operands[DNNL_ARG_DIFF_BIAS] = .tensor(gb) }
+                try plan.backwardWeights().execute(operands: operands, context: plan.context)
+                grads[1] = gw
+                grads[2] = gb
+            }
+            return Array(grads.prefix(inputs.count))
+        }
+    }
+
+    /// Validates a convolution's operands and returns its plan, output shape and geometry.
+    static func convolutionPlan(_ input: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: Padding,
+                                dilation: (Int, Int), groups: Int) throws -> (ConvolutionPlan, Shape, WindowGeometry) {
         let op = "conv2d"
         guard input.shape.rank == 4, weight.shape.rank == 4 else {
             throw TensorError.shapeMismatch(op: op, shapes: [input.shape, weight.shape], message: "expected NCHW input and OIHW weight")
@@ -26,43 +69,10 @@ extension Tensor {
         let outShape: Shape = [n, o, geometry.output[0], geometry.output[1]]
         let plan = try ConvolutionPlan(input: input.shape, weight: weight.shape, output: outShape, groups: groups,
                                        hasBias: bias != nil, geometry: geometry)
-        let result = Tensor.uninitialized(outShape)
-        var buffers: [Int32: UnsafeMutableRawPointer] = [
-            DNNL_ARG_SRC: input.rawPointer, DNNL_ARG_WEIGHTS: weight.rawPointer, DNNL_ARG_DST: result.rawPointer,
-        ]
-        if let bias { buffers[DNNL_ARG_BIAS] = bias.rawPointer }
-        try plan.forward().execute(buffers, context: plan.context)
-
-        let inputs = [input, weight] + (bias.map { [$0] } ?? [])
-        return record(result, op: op, inputs: inputs) { gradient in
-            var grads: [Tensor?] = [nil, nil, nil]
-            if input.requiresGradient {
-                let gx = Tensor.uninitialized(input.shape)
-                try plan.backwardData().execute([DNNL_ARG_DIFF_DST: gradient.rawPointer, DNNL_ARG_WEIGHTS: weight.rawPointer,
-                                                 DNNL_ARG_DIFF_SRC: gx.rawPointer], context: plan.context)
-                grads[0] = gx
-            }
-            if weight.requiresGradient,
-               DepthwiseWeightGradient.applies(input: input.shape, weight: weight.shape, groups: groups,
-                                               hasBias: bias != nil, geometry: geometry) {
-                grads[1] = DepthwiseWeightGradient.compute(input: input, outputGradient: gradient,
-                                                           weightShape: weight.shape, geometry: geometry)
-            } else if weight.requiresGradient || bias?.requiresGradient == true {
-                let gw = Tensor.uninitialized(weight.shape)
-                var buffers: [Int32: UnsafeMutableRawPointer] = [
-                    DNNL_ARG_SRC: input.rawPointer, DNNL_ARG_DIFF_DST: gradient.rawPointer, DNNL_ARG_DIFF_WEIGHTS: gw.rawPointer,
-                ]
-                let gb = bias.map { Tensor.uninitialized($0.shape) }
-                if let gb { buffers[DNNL_ARG_DIFF_BIAS] = gb.rawPointer }
-                try plan.backwardWeights().execute(buffers, context: plan.context)
-                grads[1] = gw
-                grads[2] = gb
-            }
-            return Array(grads.prefix(inputs.count))
-        }
+        return (plan, outShape, geometry)
     }
 
-    var rawPointer: UnsafeMutableRawPointer { UnsafeMutableRawPointer(storage.pointer) }
+    var rawPointer: UnsafeMutableRawPointer { storage.rawPointer }
 }
 
 /// The three cached oneDNN primitives of one convolution shape.
@@ -89,21 +99,29 @@ struct ConvolutionPlan {
         key = "conv\(input.dimensions)w\(weightDims)b\(hasBias)\(geometry.key)"
     }
 
-    func forward() throws -> DNNLPrimitive {
-        try context.primitive("\(key)|fwd") {
+    func forward() throws -> DNNLPrimitive { try forward(inference: false, activation: nil) }
+
+    /// The forward primitive; for inference it may apply `activation` to its output as a post-op.
+    func forward(inference: Bool, activation: Tensor.Activation?) throws -> DNNLPrimitive {
+        let variant = inference ? "|inf\(activation?.rawValue ?? "")" : ""
+        return try context.primitive("\(key)|fwd\(variant)") {
             var src = try DNNL.anyDescriptor(dims.source), wei = try DNNL.anyDescriptor(dims.weights)
             var dst = try DNNL.anyDescriptor(dims.destination)
             var bia = bias
             var desc = dnnl_convolution_desc_t()
             try DNNL.check(withOptionalPointer(&bia) { biasPointer in
-                dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct, &src, &wei,
+                dnnl_dilated_convolution_forward_desc_init(&desc, inference ? dnnl_forward_inference : dnnl_forward_training,
+                                                           dnnl_convolution_direct, &src, &wei,
                                                            biasPointer, &dst, geometry.dnnlStride, geometry.dnnlDilation,
                                                            geometry.dnnlPadBefore, geometry.dnnlPadAfter)
             }, "dnnl_dilated_convolution_forward_desc_init")
             var arguments: [DNNLArgument] = [.input(DNNL_ARG_SRC, source), .input(DNNL_ARG_WEIGHTS, weights),
                                              .output(DNNL_ARG_DST, destination)]
             if let bias { arguments.append(.input(DNNL_ARG_BIAS, bias)) }
-            return try DNNLPrimitive(&desc, arguments: arguments, context: context)
+            let configure = activation.map { activation in
+                { (attributes: dnnl_primitive_attr_t) in try DNNL.appendActivation(activation.algorithm, to: attributes) }
+            }
+            return try DNNLPrimitive(&desc, configure: configure, arguments: arguments, context: context)
         }
     }
 

@@ -3,10 +3,16 @@
 /// Tensors are reference types: a parameter is one `Tensor` whose values an optimizer updates in place
 /// and whose ``gradient`` accumulates across ``backward(seed:)`` calls until cleared.
 /// Views made by ``reshaped(to:)`` share storage with their source.
+///
+/// Results of oneDNN ops may hold their elements in the primitive's preferred layout (``NativeLayout``, e.g.
+/// channel-blocked) so the next oneDNN op reads them without a reorder; reading the elements from Swift converts them
+/// to row-major once and keeps that copy.
 public final class Tensor: @unchecked Sendable {
     /// The dimensions of this tensor.
     public let shape: Shape
-    let storage: TensorStorage
+    private var plainStorage: TensorStorage?
+    /// The elements in a oneDNN layout, when an op produced them that way.
+    private(set) var native: NativeStorage?
     /// Whether gradients flow to this tensor. Set it on leaves (parameters, inputs); op results inherit it.
     public var requiresGradient: Bool
     /// The accumulated gradient of a leaf after ``backward(seed:)``, or `nil`.
@@ -16,8 +22,38 @@ public final class Tensor: @unchecked Sendable {
 
     init(shape: Shape, storage: TensorStorage, requiresGradient: Bool = false) {
         self.shape = shape
-        self.storage = storage
+        plainStorage = storage
         self.requiresGradient = requiresGradient
+    }
+
+    init(shape: Shape, plainStorage: TensorStorage?, native: NativeStorage?) {
+        self.shape = shape
+        self.plainStorage = plainStorage
+        self.native = native
+        requiresGradient = false
+    }
+
+    /// The elements in row-major order, converted from the native layout on first use.
+    var storage: TensorStorage {
+        if let plainStorage { return plainStorage }
+        guard let native else { preconditionFailure("Tensor: no storage") }
+        do {
+            let made = try Tensor.plainCopy(of: native, count: elementCount)
+            plainStorage = made
+            return made
+        } catch {
+            // The reorder was planned when the native layout was made; failing now means oneDNN itself failed.
+            fatalError("Tensor: converting \(shape) from oneDNN's layout failed: \(error)")
+        }
+    }
+
+    /// Whether the elements are held in row-major storage already (no conversion on read).
+    var hasPlainStorage: Bool { plainStorage != nil }
+
+    /// Drops the native copy before the row-major elements are written in place.
+    private func willMutatePlainStorage() {
+        _ = storage
+        native = nil
     }
 
     deinit {
@@ -93,7 +129,8 @@ public final class Tensor: @unchecked Sendable {
     /// Mutable access to the elements, for optimizers and loaders that fill tensors in place.
     /// Do not mutate a tensor that a recorded op still needs for its backward pass.
     public func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
-        try body(UnsafeMutableBufferPointer(start: storage.pointer, count: elementCount))
+        willMutatePlainStorage()
+        return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: elementCount))
     }
 
     /// A copy with its own storage and no tape history.
@@ -105,7 +142,7 @@ public final class Tensor: @unchecked Sendable {
 
     /// This tensor's values without tape history (shares storage).
     public func detached() -> Tensor {
-        Tensor(shape: shape, storage: storage)
+        Tensor(shape: shape, plainStorage: plainStorage, native: native)
     }
 
     /// Overwrites the elements with those of `other`, which must have the same element count.
@@ -113,6 +150,7 @@ public final class Tensor: @unchecked Sendable {
         guard other.elementCount == elementCount else {
             throw TensorError.shapeMismatch(op: "assign", shapes: [shape, other.shape], message: "element counts differ")
         }
+        willMutatePlainStorage()
         storage.pointer.update(from: other.storage.pointer, count: elementCount)
     }
 

@@ -20,6 +20,8 @@ final class TensorStorage: @unchecked Sendable {
         pointer = typed
     }
 
+    var rawPointer: UnsafeMutableRawPointer { UnsafeMutableRawPointer(pointer) }
+
     deinit {
         let raw = UnsafeMutableRawPointer(pointer)
         if !BufferPool.shared.give(raw, bytes: byteCount) { free(raw) }

@@ -101,9 +101,9 @@ public final class EfficientNetLite: Layer {
         guard input.shape.rank == 4, input.shape[1] == 3 else {
             throw LayerError.shapeMismatch(layer: kind, expected: "[N, 3, H, W]", got: input.shape)
         }
-        var x = try stemNorm(stemConv(input, context: context), context: context).relu6()
+        var x = try stemConv(input, normalizedBy: stemNorm, activation: .relu6, context: context)
         for block in mbConvBlocks { x = try block(x, context: context) }
-        return try headNorm(headConv(x, context: context), context: context).relu6()
+        return try headConv(x, normalizedBy: headNorm, activation: .relu6, context: context)
     }
 
     /// The globally average-pooled feature map: `[N, 1280]`, what the classifier reads.

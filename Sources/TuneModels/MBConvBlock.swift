@@ -65,10 +65,10 @@ public final class MBConvBlock: Layer {
     public override func forward(_ input: Tensor, context: ForwardContext) throws -> Tensor {
         var x = input
         if let expandConv, let expandNorm {
-            x = try expandNorm(expandConv(x, context: context), context: context).relu6()
+            x = try expandConv(x, normalizedBy: expandNorm, activation: .relu6, context: context)
         }
-        x = try depthwiseNorm(depthwiseConv(x, context: context), context: context).relu6()
-        x = try projectNorm(projectConv(x, context: context), context: context)
+        x = try depthwiseConv(x, normalizedBy: depthwiseNorm, activation: .relu6, context: context)
+        x = try projectConv(x, normalizedBy: projectNorm, activation: nil, context: context)
         return hasResidual ? try x + input : x
     }
 }

@@ -70,12 +70,17 @@ public final class Conv2D: Layer {
     }
 
     public override func forward(_ input: Tensor, context: ForwardContext) throws -> Tensor {
+        let output = try convolutionArguments(for: input).convolve(input)
+        return try activation.map { try output.activated($0) } ?? output
+    }
+
+    /// The convolution's operands for `input`, after checking its shape.
+    func convolutionArguments(for input: Tensor) throws -> ConvolutionArguments {
         guard let weight else { throw LayerError.notBuilt(layer: kind) }
         guard input.shape.rank == 4, input.shape[1] == weight.shape[1] * groups else {
             throw LayerError.shapeMismatch(layer: kind, expected: "[N, \(weight.shape[1] * groups), H, W]", got: input.shape)
         }
-        let output = try Tensor.conv2d(input, weight: weight, bias: bias, stride: stride, padding: padding,
-                                       dilation: dilation, groups: groups)
-        return try activation.map { try output.activated($0) } ?? output
+        return ConvolutionArguments(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+                                    groups: groups)
     }
 }

@@ -60,11 +60,11 @@ extension EfficientNetLite {
     public var featureStages: [ModelStage] {
         let (stemConv, stemNorm, headConv, headNorm) = (stemConv, stemNorm, headConv, headNorm)
         let stem = ModelStage(name: "stem", layers: [stemConv, stemNorm]) { input, context in
-            try stemNorm(stemConv(input, context: context), context: context).relu6()
+            try stemConv(input, normalizedBy: stemNorm, activation: .relu6, context: context)
         }
         let blocks = mbConvBlocks.enumerated().map { ModelStage(name: "block \($0.offset)", layer: $0.element) }
         let head = ModelStage(name: "head conv", layers: [headConv, headNorm]) { input, context in
-            try headNorm(headConv(input, context: context), context: context).relu6()
+            try headConv(input, normalizedBy: headNorm, activation: .relu6, context: context)
         }
         return [stem] + blocks + [head]
     }
