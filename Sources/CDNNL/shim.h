@@ -4,6 +4,11 @@
 /* oneDNN here runs on OpenMP (libgomp); these two let FineTune set its thread count. */
 void omp_set_num_threads(int num_threads);
 int omp_get_max_threads(void);
+/* A parallel region on libgomp's thread team (what `#pragma omp parallel` compiles to), so FineTune's own loops run
+   on oneDNN's threads instead of competing with them. */
+void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned int flags);
+int omp_get_thread_num(void);
+int omp_get_num_threads(void);
 
 #include <xmmintrin.h>
 

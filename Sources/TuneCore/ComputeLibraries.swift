@@ -20,6 +20,38 @@ public enum ComputeThreads {
     /// gradients and Adam moments from slowing each operation on them ~50-fold. The trainer calls it; the first
     /// oneDNN use does too.
     public static func flushDenormalsOnCurrentThread() { finetune_flush_denormals() }
+
+    /// Runs `body(i)` for every `i` in `0..<count`, spread over oneDNN's OpenMP threads (thread `t` of `T` takes
+    /// `t, t + T, …`). Using oneDNN's own team rather than a second pool keeps the two from competing for the cores:
+    /// OpenMP workers spin for a while after each oneDNN call, and a Dispatch worker started meanwhile would share a
+    /// core with a spinning thread. `body` must not throw and must write only what its own `i` owns.
+    static func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        let threads = min(count, DNNL.threadCount)
+        guard threads > 1 else {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            var job = ParallelJob(count: count, body: body)
+            withUnsafeMutablePointer(to: &job) { pointer in
+                GOMP_parallel({ raw in
+                    guard let job = raw?.assumingMemoryBound(to: ParallelJob.self).pointee else { return }
+                    let (thread, threads) = (Int(omp_get_thread_num()), Int(omp_get_num_threads()))
+                    var i = thread
+                    while i < job.count {
+                        job.body(i)
+                        i += threads
+                    }
+                }, pointer, UInt32(threads), 0)
+            }
+        }
+    }
+
+    /// What one ``parallelFor(_:_:)`` region runs.
+    private struct ParallelJob {
+        let count: Int
+        let body: (Int) -> Void
+    }
 }
 
 /// Versions of the libraries doing the arithmetic, for `finetune version` and run reports.

@@ -6,6 +6,7 @@
 /// - small maps (≤ ``maximumOutputPositions`` outputs): output-major, visiting only the taps inside the input;
 /// - larger maps: tap-major, one vectorized dot product per (image, tap) over the outputs whose tap lands inside
 ///   the input, channels spread over the cores, image sums accumulated in Double.
+/// Operands held channel-blocked go to ``BlockedDepthwiseWeightGradient`` instead, which vectorizes over channels.
 enum DepthwiseWeightGradient {
     /// Up to this many output positions per channel, the output-major loop is used.
     static let maximumOutputPositions = 16
@@ -21,6 +22,11 @@ enum DepthwiseWeightGradient {
     /// inside the input.
     static func compute(input: Tensor, outputGradient: Tensor, weightShape: Shape, geometry: WindowGeometry) -> Tensor {
         let sizes = Sizes(input: input.shape, weight: weightShape, geometry: geometry)
+        if !input.hasPlainStorage, !outputGradient.hasPlainStorage, let x = input.native, let dy = outputGradient.native,
+           let block = x.layout.channelBlock, dy.layout.channelBlock == block {
+            return BlockedDepthwiseWeightGradient.compute(input: x.storage.pointer, outputGradient: dy.storage.pointer,
+                                                          block: block, sizes: sizes)
+        }
         if sizes.outHeight * sizes.outWidth > maximumOutputPositions {
             return tapMajor(input: input, outputGradient: outputGradient, sizes: sizes)
         }
@@ -127,7 +133,7 @@ enum DepthwiseWeightGradient {
     }
 
     /// The outputs `o` in `0..<outputs` with `0 ≤ o·stride + offset < size`.
-    private static func validOutputs(offset: Int, stride: Int, size: Int, outputs: Int) -> Range<Int> {
+    static func validOutputs(offset: Int, stride: Int, size: Int, outputs: Int) -> Range<Int> {
         let low = offset >= 0 ? 0 : (-offset + stride - 1) / stride
         let high = size - 1 - offset < 0 ? 0 : min(outputs, (size - 1 - offset) / stride + 1)
         return low..<max(low, high)
@@ -135,7 +141,7 @@ enum DepthwiseWeightGradient {
 
     /// The sizes both loops work from: input `[N, C, H, W]`, filter `kh × kw`, output `oh × ow`, strides,
     /// dilations and the padding before each axis.
-    private struct Sizes {
+    struct Sizes {
         let weightShape: Shape
         let batch, channels, height, width: Int
         let kernelHeight, kernelWidth, outHeight, outWidth: Int
@@ -153,7 +159,7 @@ enum DepthwiseWeightGradient {
     }
 
     /// The kernel indices `k` with `0 ≤ origin + k·dilation < size`.
-    private static func validTaps(origin: Int, kernel: Int, dilation: Int, size: Int) -> Range<Int> {
+    static func validTaps(origin: Int, kernel: Int, dilation: Int, size: Int) -> Range<Int> {
         let low = origin >= 0 ? 0 : (-origin + dilation - 1) / dilation
         let high = min(kernel, origin >= size ? 0 : (size - 1 - origin) / dilation + 1)
         return low..<max(low, high)

@@ -65,21 +65,14 @@ extension Tensor {
         return (mean, variance)
     }
 
-    /// Runs `body` for every channel, spread over the cores when the tensor is large enough to pay for it.
+    /// Runs `body` for every channel, spread over the compute threads when the tensor is large enough to pay for it.
+    /// Each channel must read its own slices and write disjoint elements.
     static func forEachChannel(_ channels: Int, work: Int, _ body: (Int) -> Void) {
-        let workers = min(ProcessInfo.processInfo.activeProcessorCount, channels)
-        guard workers > 1, work >= 1 << 15 else {
+        guard work >= 1 << 15 else {
             for c in 0..<channels { body(c) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            // Each channel reads its own slices and writes disjoint elements, so the workers share nothing.
-            nonisolated(unsafe) let perChannel = body
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var c = worker
-                while c < channels { perChannel(c); c += workers }
-            }
-        }
+        ComputeThreads.parallelFor(channels, body)
     }
 
     private static func validateBatchNorm(_ x: Tensor, perChannel: [Tensor], op: String, epsilon: Float) throws {

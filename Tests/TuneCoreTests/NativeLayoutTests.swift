@@ -130,4 +130,27 @@ struct NativeLayoutTests {
                                                 epsilon: 1e-3)
         }
     }
+
+    @Test("the blocked depthwise weight gradient equals the row-major one",
+          arguments: [(channels: 24, size: 12, kernel: 5, stride: 1, dilation: 1),
+                      (channels: 40, size: 9, kernel: 5, stride: 2, dilation: 1),
+                      (channels: 16, size: 2, kernel: 5, stride: 1, dilation: 1),
+                      (channels: 32, size: 4, kernel: 3, stride: 2, dilation: 1),
+                      (channels: 24, size: 11, kernel: 3, stride: 1, dilation: 2)])
+    func blockedDepthwiseWeightGradient(channels: Int, size: Int, kernel: Int, stride: Int, dilation: Int) throws {
+        let input = Make.uniform([3, 8, size, size + 1], seed: 30, requiresGradient: false)
+        let expand = Make.uniform([channels, 8, 1, 1], -0.5, 0.5, seed: 31, requiresGradient: false)
+        let project = Make.uniform([16, channels, 1, 1], -0.5, 0.5, seed: 32, requiresGradient: false)
+        func gradient(rowMajor: Bool) throws -> [Float] {
+            let depthwise = Make.uniform([channels, 1, kernel, kernel], -0.5, 0.5, seed: 33)
+            let step = { (t: Tensor) in rowMajor ? try t.reshaped(to: t.shape) : t }
+            let expanded = try step(Tensor.conv2d(input, weight: expand))
+            if !rowMajor { #expect(expanded.native?.layout.channelBlock != nil) }
+            let filtered = try Tensor.conv2d(expanded, weight: depthwise, stride: (stride, stride), padding: .same,
+                                             dilation: (dilation, dilation), groups: channels)
+            try Tensor.conv2d(step(filtered), weight: project).squared().sum().backward()
+            return try #require(depthwise.gradient).scalars
+        }
+        expectClose(try gradient(rowMajor: false), try gradient(rowMajor: true), tolerance: 1e-4, "depthwise weight gradient")
+    }
 }

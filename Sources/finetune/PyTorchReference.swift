@@ -1,0 +1,123 @@
+import ArgumentParser
+import FineTune
+import Foundation
+
+/// Runs rows of PyTorch's reference benchmark script (`bench_effnet_lite0.py`) beside ours: out of the box, in
+/// every memory layout the script defines for the row, and — with an allocator to preload — tuned.
+struct PyTorchReference {
+    let script: String
+    let python: String
+    let preload: String?
+    let threads: Int
+    let batchSize: Int
+    let minSeconds: Double
+
+    /// The resolutions the script defines rows for.
+    static let resolutions: Set<Int> = [224, 96]
+    /// Rows the script also runs in channels_last.
+    static let channelsLastRows: Set<String> = ["inference_224", "full_224"]
+
+    /// One PyTorch measurement of a row.
+    struct Run {
+        let layout: String
+        let isTuned: Bool
+        let imagesPerSecond: Double
+        let peakRSSMiB: Double
+    }
+
+    init(script: String, python: String, preload: String?, threads: Int, batchSize: Int, minSeconds: Double) throws {
+        guard FileManager.default.fileExists(atPath: script) else {
+            throw ValidationError("--pytorch-script: \(script) does not exist")
+        }
+        if let preload, !preload.contains("/") || !FileManager.default.fileExists(atPath: preload) {
+            throw ValidationError("--pytorch-preload: give the path of an existing library (\(preload))")
+        }
+        (self.script, self.python, self.preload) = (script, python, preload)
+        (self.threads, self.batchSize, self.minSeconds) = (threads, batchSize, minSeconds)
+    }
+
+    /// Every PyTorch run of row `name`: each layout out of the box, then each layout tuned.
+    func runs(of name: String) throws -> [Run] {
+        let layouts = Self.channelsLastRows.contains(name) ? ["nchw", "channels_last"] : ["nchw"]
+        var runs: [Run] = []
+        for tuned in preload == nil ? [false] : [false, true] {
+            for layout in layouts {
+                let variant = layout == "nchw" ? name : name + "_channels_last"
+                if let run = try run(variant, layout: layout, tuned: tuned) { runs.append(run) }
+            }
+        }
+        return runs
+    }
+
+    private func run(_ variant: String, layout: String, tuned: Bool) throws -> Run? {
+        let entry = try ModelRegistry.entry(named: "efficientnet-lite0")
+        let weights = try WeightCache().installedPath(for: entry)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-bench-\(getpid())-\(variant).json")
+        defer { try? FileManager.default.removeItem(at: out) }
+        var arguments = [python, script, "--weights", weights, "--only", variant, "--out", out.path,
+                         "--threads", "\(threads)", "--batch", "\(batchSize)", "--min-seconds", "\(minSeconds)",
+                         "--python", python]
+        if tuned, let preload { arguments += ["--preload-lib", preload, "--preload-only"] }
+        let output = try BenchCommand.capture(URL(fileURLWithPath: "/usr/bin/env"), arguments)
+        guard let data = try? Data(contentsOf: out),
+              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let results = object["results"] as? [String: Any] else {
+            throw ValidationError("the PyTorch run of \(variant) wrote no results:\n\(output)")
+        }
+        // One configuration ran; its key carries a "+allocator" suffix when preloaded.
+        guard let row = results.values.first as? [String: Any] else { return nil }
+        guard let speed = row["images_per_s_best"] as? Double, let rss = row["peak_rss_mib"] as? Double else {
+            throw ValidationError("the PyTorch run of \(variant) gave no result:\n\(output)")
+        }
+        return Run(layout: layout, isTuned: tuned, imagesPerSecond: speed, peakRSSMiB: rss)
+    }
+}
+
+/// One row of `finetune bench`: ours, and PyTorch's runs when compared.
+struct BenchRow {
+    let name: String
+    let ours: ThroughputBenchmark.Result
+    var pytorch: [PyTorchReference.Run] = []
+
+    /// PyTorch's fastest run out of the box (any layout), and its fastest tuned run.
+    var bestOutOfTheBox: PyTorchReference.Run? { pytorch.filter { !$0.isTuned }.max { $0.imagesPerSecond < $1.imagesPerSecond } }
+    var bestTuned: PyTorchReference.Run? { pytorch.filter(\.isTuned).max { $0.imagesPerSecond < $1.imagesPerSecond } }
+
+    static func header(comparing: Bool) -> String {
+        let base = "configuration".padding(toLength: 16, withPad: " ", startingAt: 0) + "  images/s  peak RSS MiB"
+        return comparing
+            ? base + "  PyTorch images/s (layout)  RSS MiB  speed ratio  RSS ratio  tuned PyTorch images/s (layout)  ratio"
+            : base
+    }
+
+    var line: String {
+        var text = name.padding(toLength: 16, withPad: " ", startingAt: 0)
+            + String(format: "  %8.1f  %12.0f", ours.imagesPerSecond, ours.peakRSSMiB)
+        if let base = bestOutOfTheBox {
+            text += String(format: "  %8.1f %-16@  %7.0f  %10.2f×  %9.2f", base.imagesPerSecond, "(\(base.layout))" as NSString,
+                           base.peakRSSMiB, ours.imagesPerSecond / base.imagesPerSecond, ours.peakRSSMiB / base.peakRSSMiB)
+        }
+        if let tuned = bestTuned {
+            text += String(format: "  %13.1f %-16@  %5.2f×", tuned.imagesPerSecond, "(\(tuned.layout))" as NSString,
+                           ours.imagesPerSecond / tuned.imagesPerSecond)
+        }
+        return text
+    }
+
+    var jsonObject: [String: Any] {
+        var object: [String: Any] = ["images_per_s": ours.imagesPerSecond, "peak_rss_mib": ours.peakRSSMiB,
+                                     "images_per_s_median": ours.imagesPerSecondMedian, "iterations": ours.iterations]
+        if let base = bestOutOfTheBox {
+            object["pytorch_images_per_s"] = base.imagesPerSecond
+            object["pytorch_peak_rss_mib"] = base.peakRSSMiB
+            object["pytorch_layout"] = base.layout
+            object["speed_ratio"] = ours.imagesPerSecond / base.imagesPerSecond
+        }
+        if let tuned = bestTuned {
+            object["pytorch_tuned_images_per_s"] = tuned.imagesPerSecond
+            object["pytorch_tuned_layout"] = tuned.layout
+            object["tuned_speed_ratio"] = ours.imagesPerSecond / tuned.imagesPerSecond
+        }
+        return object
+    }
+}
