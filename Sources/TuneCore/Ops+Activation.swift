@@ -15,6 +15,18 @@ extension Tensor {
             case .gelu: return (dnnl_eltwise_gelu_erf, 0, 0)
             }
         }
+
+        /// The same function in the form whose backward reads the output instead of the input, when oneDNN has one.
+        var outputBackwardAlgorithm: (kind: dnnl_alg_kind_t, alpha: Float, beta: Float)? {
+            switch self {
+            case .relu: return (dnnl_eltwise_relu_use_dst_for_bwd, 0, 0)
+            // The gradient passes where 0 < y < 6, as PyTorch's hardtanh (strict at both bounds).
+            case .relu6: return (dnnl_eltwise_clip_v2_use_dst_for_bwd, 0, 6)
+            case .sigmoid: return (dnnl_eltwise_logistic_use_dst_for_bwd, 0, 0)
+            case .tanh: return (dnnl_eltwise_tanh_use_dst_for_bwd, 0, 0)
+            case .gelu: return nil
+            }
+        }
     }
 
     /// max(x, 0).
@@ -30,41 +42,30 @@ extension Tensor {
 
     /// Applies `activation` element-wise, in the layout this tensor holds (so a blocked activation stays blocked).
     public func activated(_ activation: Activation) throws -> Tensor {
-        let context = try DNNLContext.shared()
-        let (kind, alpha, beta) = activation.algorithm
-        let count = max(elementCount, 1)
-        let layout = nativeLayout
-        // A native layout is used as is; plain data is one flat run of elements.
-        let data = try layout?.descriptor ?? DNNL.plainDescriptor([count])
-        let user = try layout?.plain ?? DNNL.plainDescriptor([count])
-        let key = "eltwise-\(activation.rawValue)[\(count)]\(layout?.key ?? "")"
-        let forward = try context.primitive("\(key)|fwd") {
-            var data = data
-            var desc = dnnl_eltwise_desc_t()
-            try DNNL.check(dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_training, kind, &data, alpha, beta),
-                           "dnnl_eltwise_forward_desc_init")
-            return try DNNLPrimitive(&desc, arguments: [.input(DNNL_ARG_SRC, user), .output(DNNL_ARG_DST, user)], context: context)
-        }
-        let result = try forward.output(DNNL_ARG_DST, shape: shape)
-        if elementCount > 0 {
-            try forward.execute(operands: [DNNL_ARG_SRC: .tensor(self), DNNL_ARG_DST: .tensor(result)], context: context)
-        }
+        let plan = try EltwisePlan(activation.algorithm, name: activation.rawValue, for: self)
+        let result = try plan.forward.output(DNNL_ARG_DST, shape: shape)
+        try plan.run(plan.forward, [DNNL_ARG_SRC: .tensor(self), DNNL_ARG_DST: .tensor(result)], count: elementCount)
         return Tensor.record(result, op: activation.rawValue, inputs: [self]) { gradient in
-            let backward = try context.primitive("\(key)|bwd") {
-                var data = data, diff = data
-                var desc = dnnl_eltwise_desc_t()
-                try DNNL.check(dnnl_eltwise_backward_desc_init(&desc, kind, &diff, &data, alpha, beta),
-                               "dnnl_eltwise_backward_desc_init")
-                return try DNNLPrimitive(&desc, hint: forward, arguments: [
-                    .input(DNNL_ARG_SRC, user), .input(DNNL_ARG_DIFF_DST, user), .output(DNNL_ARG_DIFF_SRC, user),
-                ], context: context)
-            }
+            let backward = try plan.backward()
             let gx = try backward.output(DNNL_ARG_DIFF_SRC, shape: self.shape)
-            if self.elementCount > 0 {
-                try backward.execute(operands: [DNNL_ARG_SRC: .tensor(self), DNNL_ARG_DIFF_DST: .tensor(gradient),
-                                                DNNL_ARG_DIFF_SRC: .tensor(gx)], context: context)
-            }
+            try plan.run(backward, [DNNL_ARG_SRC: .tensor(self), DNNL_ARG_DIFF_DST: .tensor(gradient),
+                                    DNNL_ARG_DIFF_SRC: .tensor(gx)], count: self.elementCount)
             return [gx]
+        }
+    }
+
+    /// Applies `activation` in place, with no tape; returns the backward rule in terms of the output, or `nil` (and
+    /// changes nothing) when oneDNN has no output-based backward for it. Fused ops use it to keep only the output.
+    func activateInPlace(_ activation: Activation) throws -> ((_ gradient: Tensor, _ output: Tensor) throws -> Tensor)? {
+        guard let algorithm = activation.outputBackwardAlgorithm else { return nil }
+        let plan = try EltwisePlan(algorithm, name: "\(activation.rawValue)-dst", for: self, backwardReads: DNNL_ARG_DST)
+        try plan.run(plan.forward, [DNNL_ARG_SRC: .tensor(self), DNNL_ARG_DST: .tensor(self)], count: elementCount)
+        return { gradient, output in
+            let backward = try plan.backward()
+            let gx = try backward.output(DNNL_ARG_DIFF_SRC, shape: output.shape)
+            try plan.run(backward, [DNNL_ARG_DST: .tensor(output), DNNL_ARG_DIFF_DST: .tensor(gradient),
+                                    DNNL_ARG_DIFF_SRC: .tensor(gx)], count: output.elementCount)
+            return gx
         }
     }
 
@@ -110,5 +111,57 @@ extension Tensor {
                                   DNNL_ARG_DIFF_SRC: gx.rawPointer], context: context)
             return [gx]
         }
+    }
+}
+
+/// The cached eltwise primitives of one activation for one tensor layout: a native layout is used as is, plain data
+/// as one flat run of elements.
+struct EltwisePlan {
+    let context: DNNLContext
+    let forward: DNNLPrimitive
+    private let key: String
+    private let data: dnnl_memory_desc_t
+    private let user: dnnl_memory_desc_t
+    private let algorithm: (kind: dnnl_alg_kind_t, alpha: Float, beta: Float)
+    /// The forward value the backward reads: `DNNL_ARG_SRC`, or `DNNL_ARG_DST` for the output-based algorithms.
+    private let backwardReads: Int32
+
+    init(_ algorithm: (kind: dnnl_alg_kind_t, alpha: Float, beta: Float), name: String, for tensor: Tensor,
+         backwardReads: Int32 = DNNL_ARG_SRC) throws {
+        context = try DNNLContext.shared()
+        let count = max(tensor.elementCount, 1)
+        let layout = tensor.nativeLayout
+        data = try layout?.descriptor ?? DNNL.plainDescriptor([count])
+        user = try layout?.plain ?? DNNL.plainDescriptor([count])
+        key = "eltwise-\(name)[\(count)]\(layout?.key ?? "")"
+        self.algorithm = algorithm
+        self.backwardReads = backwardReads
+        let (data, user, context) = (data, user, context)
+        forward = try context.primitive("\(key)|fwd") {
+            var data = data
+            var desc = dnnl_eltwise_desc_t()
+            try DNNL.check(dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_training, algorithm.kind, &data,
+                                                          algorithm.alpha, algorithm.beta), "dnnl_eltwise_forward_desc_init")
+            return try DNNLPrimitive(&desc, arguments: [.input(DNNL_ARG_SRC, user), .output(DNNL_ARG_DST, user)], context: context)
+        }
+    }
+
+    func backward() throws -> DNNLPrimitive {
+        let (data, user, algorithm, forward, reads) = (data, user, algorithm, forward, backwardReads)
+        return try context.primitive("\(key)|bwd") {
+            var data = data, diff = data
+            var desc = dnnl_eltwise_desc_t()
+            try DNNL.check(dnnl_eltwise_backward_desc_init(&desc, algorithm.kind, &diff, &data, algorithm.alpha, algorithm.beta),
+                           "dnnl_eltwise_backward_desc_init")
+            return try DNNLPrimitive(&desc, hint: forward, arguments: [
+                .input(reads, user), .input(DNNL_ARG_DIFF_DST, user), .output(DNNL_ARG_DIFF_SRC, user),
+            ], context: context)
+        }
+    }
+
+    /// Runs `primitive` unless the tensor is empty.
+    func run(_ primitive: DNNLPrimitive, _ operands: [Int32: DNNLOperand], count: Int) throws {
+        guard count > 0 else { return }
+        try primitive.execute(operands: operands, context: context)
     }
 }

@@ -4,41 +4,40 @@ import Foundation
 /// Batch normalization on oneDNN primitives, in training mode (batch statistics) and inference mode (given
 /// statistics).
 extension Tensor {
-    /// Normalizes `x` (`[N, C, H, W]` or `[N, C]`) with its own batch statistics, then scales and shifts per channel.
+    /// Normalizes `x` (`[N, C, H, W]` or `[N, C]`) with its own batch statistics, then scales and shifts per channel,
+    /// then applies `activation` if given.
     ///
     /// Returns the output and the batch mean and biased variance (`[C]`), which the caller folds into running
     /// statistics. Gradients flow to `x`, `scale` and `shift`.
+    ///
+    /// With an activation (ReLU, ReLU6, sigmoid, tanh) the normalized values are activated in place and only the
+    /// output is kept for backward, whose rule reads the output: one activation-sized tensor per layer less than
+    /// batch norm followed by a separate activation op.
     ///
     /// The batch statistics are computed here in Double, two-pass; oneDNN then normalizes with them (forward) and
     /// differentiates through them (backward). oneDNN 2.6's own Float statistics over the 25 088 values per
     /// channel of an early EfficientNet layer (batch 2 at 112²) were ~1e-5 off in mean and variance; amplified
     /// through the blocks that follow, that was the dominant float32 error of a Lite0 training step.
-    public static func batchNormTraining(_ x: Tensor, scale: Tensor, shift: Tensor,
-                                         epsilon: Float) throws -> (output: Tensor, mean: Tensor, variance: Tensor) {
+    public static func batchNormTraining(_ x: Tensor, scale: Tensor, shift: Tensor, epsilon: Float,
+                                         activation: Activation? = nil) throws -> (output: Tensor, mean: Tensor, variance: Tensor) {
         let op = "batchNormTraining"
         try validateBatchNorm(x, perChannel: [scale, shift], op: op, epsilon: epsilon)
         let (mean, variance) = batchStatistics(x)
         let plan = try BatchNormPlan(x, epsilon: epsilon)
-        let output = try plan.normalize(x, scale: scale, shift: shift, mean: mean, variance: variance)
-        record(output, op: op, inputs: [x, scale, shift]) { gradient in
-            try plan.backward(gradient, x: x, scale: scale, shift: shift, mean: mean, variance: variance,
-                              throughStatistics: true)
-        }
+        let output = try plan.normalized(x, scale: scale, shift: shift, mean: mean, variance: variance,
+                                         throughStatistics: true, activation: activation, op: op)
         return (output, mean, variance)
     }
 
-    /// Normalizes `x` with fixed `mean` and `variance` (inference mode, or a frozen layer).
+    /// Normalizes `x` with fixed `mean` and `variance` (inference mode, or a frozen layer), then applies `activation`
+    /// if given (fused as in ``batchNormTraining(_:scale:shift:epsilon:activation:)``).
     public static func batchNormInference(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
-                                          epsilon: Float) throws -> Tensor {
+                                          epsilon: Float, activation: Activation? = nil) throws -> Tensor {
         let op = "batchNormInference"
         try validateBatchNorm(x, perChannel: [scale, shift, mean, variance], op: op, epsilon: epsilon)
         let plan = try BatchNormPlan(x, epsilon: epsilon)
-        let output = try plan.normalize(x, scale: scale, shift: shift, mean: mean, variance: variance)
-        record(output, op: op, inputs: [x, scale, shift]) { gradient in
-            try plan.backward(gradient, x: x, scale: scale, shift: shift, mean: mean, variance: variance,
-                              throughStatistics: false)
-        }
-        return output
+        return try plan.normalized(x, scale: scale, shift: shift, mean: mean, variance: variance,
+                                   throughStatistics: false, activation: activation, op: op)
     }
 
     /// Per-channel batch mean and biased variance of `[N, C, …]`, in Double (two passes), stored as Float.
@@ -144,6 +143,25 @@ struct BatchNormPlan {
             DNNL_ARG_SHIFT: .tensor(shift), DNNL_ARG_MEAN: .tensor(mean), DNNL_ARG_VARIANCE: .tensor(variance),
         ], context: context)
         return output
+    }
+
+    /// The normalized (and activated) output, recorded for autodiff.
+    func normalized(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor, throughStatistics: Bool,
+                    activation: Tensor.Activation?, op: String) throws -> Tensor {
+        let output = try normalize(x, scale: scale, shift: shift, mean: mean, variance: variance)
+        let backward = { (gradient: Tensor) in
+            try self.backward(gradient, x: x, scale: scale, shift: shift, mean: mean, variance: variance,
+                              throughStatistics: throughStatistics)
+        }
+        guard let activation else { return Tensor.record(output, op: op, inputs: [x, scale, shift], backward: backward) }
+        guard let activationBackward = try output.activateInPlace(activation) else {
+            return try Tensor.record(output, op: op, inputs: [x, scale, shift], backward: backward).activated(activation)
+        }
+        // The backward needs the output's values, not the tensor (which would own its own closure: a cycle).
+        let values = output.detached()
+        return Tensor.record(output, op: "\(op)+\(activation.rawValue)", inputs: [x, scale, shift]) { gradient in
+            try backward(activationBackward(gradient, values))
+        }
     }
 
     /// Gradients for `x`, `scale` and `shift`; `throughStatistics` differentiates the batch mean and variance too.

@@ -107,17 +107,48 @@ struct AdamRule {
                 item.gradient.withUnsafeBufferPointer { g in
                     state.first.withUnsafeMutableBufferPointer { m in
                         state.second.withUnsafeMutableBufferPointer { v in
-                            for i in 0..<count {
-                                let gradient = g[i] * scale + l2 * p[i]
-                                m[i] = b1 * m[i] + (1 - b1) * gradient
-                                v[i] = b2 * v[i] + (1 - b2) * gradient * gradient
-                                let denominator = (v[i] / correction2).squareRoot() + eps
-                                p[i] = p[i] * shrink - rate * (m[i] / correction1) / denominator
-                            }
+                            let update = AdamUpdate(rate: rate, scale: scale, beta1: b1, beta2: b2, epsilon: eps,
+                                                    correction1: correction1, correction2: correction2,
+                                                    shrink: shrink, l2: l2)
+                            update.apply(p, g, m, v, count: count)
                         }
                     }
                 }
             }
+        }
+    }
+}
+
+/// One Adam update of a parameter's elements, sixteen lanes at a time. Every lane does the scalar loop's IEEE
+/// operations in the same order (no fused or reassociated arithmetic), so the results are bit-identical to it.
+struct AdamUpdate {
+    let rate, scale, beta1, beta2, epsilon, correction1, correction2, shrink, l2: Float
+
+    func apply(_ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>,
+               _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>, count: Int) {
+        guard let pp = p.baseAddress, let gp = g.baseAddress, let mp = m.baseAddress, let vp = v.baseAddress else { return }
+        typealias Lanes = SIMD16<Float>
+        let width = Lanes.scalarCount
+        var i = 0
+        while i + width <= count {
+            let (rawP, rawM, rawV) = (UnsafeMutableRawPointer(pp + i), UnsafeMutableRawPointer(mp + i), UnsafeMutableRawPointer(vp + i))
+            let parameter = rawP.loadUnaligned(as: Lanes.self)
+            let gradient = UnsafeRawPointer(gp + i).loadUnaligned(as: Lanes.self) * scale + l2 * parameter
+            let first = beta1 * rawM.loadUnaligned(as: Lanes.self) + (1 - beta1) * gradient
+            let second = beta2 * rawV.loadUnaligned(as: Lanes.self) + (1 - beta2) * gradient * gradient
+            let denominator = (second / correction2).squareRoot() + epsilon
+            rawM.storeBytes(of: first, as: Lanes.self)
+            rawV.storeBytes(of: second, as: Lanes.self)
+            rawP.storeBytes(of: parameter * shrink - rate * (first / correction1) / denominator, as: Lanes.self)
+            i += width
+        }
+        while i < count {
+            let gradient = gp[i] * scale + l2 * pp[i]
+            mp[i] = beta1 * mp[i] + (1 - beta1) * gradient
+            vp[i] = beta2 * vp[i] + (1 - beta2) * gradient * gradient
+            let denominator = (vp[i] / correction2).squareRoot() + epsilon
+            pp[i] = pp[i] * shrink - rate * (mp[i] / correction1) / denominator
+            i += 1
         }
     }
 }

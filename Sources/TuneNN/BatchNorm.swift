@@ -69,6 +69,19 @@ public final class BatchNorm: Layer {
     }
 
     public override func forward(_ input: Tensor, context: ForwardContext) throws -> Tensor {
+        try normalize(input, activation: nil, context: context)
+    }
+
+    /// `activation(self(input))` as one fused op: in training only the activated output is kept for backward.
+    public func callAsFunction(_ input: Tensor, activation: Tensor.Activation?, context: ForwardContext) throws -> Tensor {
+        guard weight != nil else {
+            let output = try self(input, context: context)
+            return try activation.map { try output.activated($0) } ?? output
+        }
+        return try normalize(input, activation: activation, context: context)
+    }
+
+    private func normalize(_ input: Tensor, activation: Tensor.Activation?, context: ForwardContext) throws -> Tensor {
         guard let weight, let bias, let runningMean, let runningVariance, let channels else {
             throw LayerError.notBuilt(layer: kind)
         }
@@ -85,7 +98,7 @@ public final class BatchNorm: Layer {
         }
         guard usesBatchStatistics(in: context) else {
             return try Tensor.batchNormInference(input, scale: weight, shift: bias, mean: runningMean,
-                                                 variance: runningVariance, epsilon: epsilon)
+                                                 variance: runningVariance, epsilon: epsilon, activation: activation)
         }
         let valuesPerChannel = shape.elementCount / max(channels, 1)
         guard valuesPerChannel > 1 else {
@@ -93,7 +106,7 @@ public final class BatchNorm: Layer {
                                            got: shape)
         }
         let (output, batchMean, batchVariance) = try Tensor.batchNormTraining(input, scale: weight, shift: bias,
-                                                                               epsilon: epsilon)
+                                                                               epsilon: epsilon, activation: activation)
         let correction = Float(valuesPerChannel) / Float(valuesPerChannel - 1)
         let keep = 1 - momentum
         let rate = momentum

@@ -26,8 +26,7 @@ struct ConvolutionArguments {
                                                        mean: mean, variance: variance, epsilon: norm.epsilon,
                                                        activation: activation)
         }
-        let normalized = try norm(convolve(input), context: context)
-        return try activation.map { try normalized.activated($0) } ?? normalized
+        return try norm(convolve(input), activation: activation, context: context)
     }
 }
 
@@ -39,8 +38,7 @@ private func convolveNormalized(_ input: Tensor, layer: Layer, arguments: (Tenso
     if isFoldable {
         return try arguments(input).convolve(input, normalizedBy: norm, activation: activation, context: context)
     }
-    let normalized = try norm(layer(input, context: context), context: context)
-    return try activation.map { try normalized.activated($0) } ?? normalized
+    return try norm(layer(input, context: context), activation: activation, context: context)
 }
 
 extension Conv2D {

@@ -84,7 +84,7 @@ struct BenchRow {
     var bestTuned: PyTorchReference.Run? { pytorch.filter(\.isTuned).max { $0.imagesPerSecond < $1.imagesPerSecond } }
 
     static func header(comparing: Bool) -> String {
-        let base = "configuration".padding(toLength: 16, withPad: " ", startingAt: 0) + "  images/s  peak RSS MiB"
+        let base = "configuration".padding(toLength: 16, withPad: " ", startingAt: 0) + "  images/s  peak RSS MiB  new blocks/step"
         return comparing
             ? base + "  PyTorch images/s (layout)  RSS MiB  speed ratio  RSS ratio  tuned PyTorch images/s (layout)  ratio"
             : base
@@ -92,7 +92,7 @@ struct BenchRow {
 
     var line: String {
         var text = name.padding(toLength: 16, withPad: " ", startingAt: 0)
-            + String(format: "  %8.1f  %12.0f", ours.imagesPerSecond, ours.peakRSSMiB)
+            + String(format: "  %8.1f  %12.0f  %15.1f", ours.imagesPerSecond, ours.peakRSSMiB, ours.freshAllocationsPerStep ?? .nan)
         if let base = bestOutOfTheBox {
             text += String(format: "  %8.1f %-16@  %7.0f  %10.2f×  %9.2f", base.imagesPerSecond, "(\(base.layout))" as NSString,
                            base.peakRSSMiB, ours.imagesPerSecond / base.imagesPerSecond, ours.peakRSSMiB / base.peakRSSMiB)
@@ -106,7 +106,8 @@ struct BenchRow {
 
     var jsonObject: [String: Any] {
         var object: [String: Any] = ["images_per_s": ours.imagesPerSecond, "peak_rss_mib": ours.peakRSSMiB,
-                                     "images_per_s_median": ours.imagesPerSecondMedian, "iterations": ours.iterations]
+                                     "images_per_s_median": ours.imagesPerSecondMedian, "iterations": ours.iterations,
+                                     "fresh_allocations_per_step": ours.freshAllocationsPerStep ?? 0]
         if let base = bestOutOfTheBox {
             object["pytorch_images_per_s"] = base.imagesPerSecond
             object["pytorch_peak_rss_mib"] = base.peakRSSMiB

@@ -219,3 +219,36 @@ struct OptimizerStateTests {
         #expect(states.state(for: kept) { ParameterBuffer(count: 2) } === state)
     }
 }
+
+@Suite("Adam's vectorized update")
+struct AdamUpdateTests {
+    @Test("sixteen lanes at a time give exactly the scalar loop's bits, tail included", arguments: [1, 16, 37, 1000])
+    func matchesScalarLoop(count: Int) {
+        var generator = SeededGenerator(seed: UInt64(count))
+        func values(_ low: Float, _ high: Float) -> [Float] {
+            (0..<count).map { _ in low + (high - low) * generator.nextUniform() }
+        }
+        let g = values(-1e-3, 1e-3)
+        var (p, m, v) = (values(-1, 1), values(-1e-4, 1e-4), values(0, 1e-6))
+        var (ps, ms, vs) = (p, m, v)
+        let update = AdamUpdate(rate: 1e-3, scale: 0.5, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, correction1: 0.19,
+                                correction2: 0.002, shrink: 1, l2: 1e-4)
+        p.withUnsafeMutableBufferPointer { pb in
+            g.withUnsafeBufferPointer { gb in
+                m.withUnsafeMutableBufferPointer { mb in
+                    v.withUnsafeMutableBufferPointer { vb in update.apply(pb, gb, mb, vb, count: count) }
+                }
+            }
+        }
+        for i in 0..<count {
+            let gradient = g[i] * update.scale + update.l2 * ps[i]
+            ms[i] = update.beta1 * ms[i] + (1 - update.beta1) * gradient
+            vs[i] = update.beta2 * vs[i] + (1 - update.beta2) * gradient * gradient
+            let denominator = (vs[i] / update.correction2).squareRoot() + update.epsilon
+            ps[i] = ps[i] * update.shrink - update.rate * (ms[i] / update.correction1) / denominator
+        }
+        #expect(p.map(\.bitPattern) == ps.map(\.bitPattern))
+        #expect(m.map(\.bitPattern) == ms.map(\.bitPattern))
+        #expect(v.map(\.bitPattern) == vs.map(\.bitPattern))
+    }
+}

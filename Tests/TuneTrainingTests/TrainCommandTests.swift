@@ -125,16 +125,18 @@ struct TrainCommandTests {
         #expect(predictions.first?.top.count == 2)
     }
 
-    @Test("bench --json gives images_per_s and peak_rss_mib per configuration, each measured in its own process")
+    @Test("bench --json gives images_per_s and peak_rss_mib per configuration, each measured in its own process; steady steps take no new memory")
     func benchJSON() throws {
-        let (status, output) = try FineTuneBinary.run(["bench", "--only", "inference_64,last2_64", "--min-seconds", "0.1",
+        let (status, output) = try FineTuneBinary.run(["bench", "--only", "inference_64,last2_64,full_64", "--min-seconds", "0.1",
                                                       "--threads", "1", "--batch-size", "4", "--json"])
         #expect(status == 0, "\(output)")
         let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String: Any]]
-        #expect(Set(object?.keys.map { $0 } ?? []) == ["inference_64", "last2_64"])
-        for row in object?.values.map({ $0 }) ?? [] {
+        #expect(Set(object?.keys.map { $0 } ?? []) == ["inference_64", "last2_64", "full_64"])
+        for (name, row) in object ?? [:] {
             #expect((row["images_per_s"] as? Double ?? 0) > 0)
             #expect((row["peak_rss_mib"] as? Double ?? 0) > 10)
+            // After the warm-up steps the buffer pool serves every large tensor (a count, not a timing).
+            #expect(row["fresh_allocations_per_step"] as? Double == 0, "\(name): \(row)")
         }
         let (bad, message) = try FineTuneBinary.run(["bench", "--only", "sideways_64"])
         #expect(bad != 0)

@@ -60,6 +60,8 @@ public struct ThroughputBenchmark: Sendable {
         public var imagesPerSecondMedian: Double
         /// The process's peak resident set size (meaningful when the process ran this configuration alone).
         public var peakRSSMiB: Double
+        /// Large buffers taken fresh from the OS per timed step (0 once the buffer pool serves every step).
+        public var freshAllocationsPerStep: Double?
     }
 
     public var batchSize = 32
@@ -76,6 +78,7 @@ public struct ThroughputBenchmark: Sendable {
         let step = try makeStep(configuration)
         for _ in 0..<warmup { try step() }
         var times: [Double] = []
+        let allocationsBefore = TensorMemory.freshLargeAllocations
         let start = Date()
         while times.count < maximumIterations {
             let begin = Date()
@@ -87,7 +90,8 @@ public struct ThroughputBenchmark: Sendable {
         let best = times[0], median = times[times.count / 2]
         return Result(iterations: times.count, bestSeconds: best, medianSeconds: median,
                       imagesPerSecond: Double(batchSize) / best, imagesPerSecondMedian: Double(batchSize) / median,
-                      peakRSSMiB: Self.peakRSSMiB())
+                      peakRSSMiB: Self.peakRSSMiB(),
+                      freshAllocationsPerStep: Double(TensorMemory.freshLargeAllocations - allocationsBefore) / Double(times.count))
     }
 
     /// One step of the configuration's workload.
