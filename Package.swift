@@ -36,7 +36,7 @@ let package = Package(
             name: "finetune",
             dependencies: ["FineTune", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(name: "TuneBenchmarks", dependencies: ["TuneCore"]),
+        .executableTarget(name: "TuneBenchmarks", dependencies: ["TuneCore", "TuneModels"]),
         .executableTarget(name: "TuneDataBenchmarks", dependencies: ["TuneCore", "TuneData"]),
         .executableTarget(name: "TuneFineTuneBenchmarks", dependencies: ["FineTune"]),
         .testTarget(name: "TuneCoreTests", dependencies: ["TuneCore"]),

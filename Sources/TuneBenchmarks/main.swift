@@ -1,10 +1,12 @@
 // tune-benchmarks: times TuneCore's convolution and matmul kernels (forward, backward-data, backward-weights)
-// and compares each with OpenBLAS sgemm 1024³ measured in the same run.
+// and compares each with OpenBLAS sgemm 1024³ measured in the same run; the last rows add up every 1×1 convolution
+// of EfficientNet-Lite0 at 224², batch 32, with activations in the blocked layout the model keeps them in.
 //
 //     swift run -c release tune-benchmarks [--threads N] [--repeats N] [--warmup N] [--json]
 
 import Foundation
 import TuneCore
+import TuneModels
 
 /// Command-line options.
 struct Options {
@@ -109,14 +111,27 @@ func row(_ op: String, _ pass: Pass, _ shape: String, flops: Double, millisecond
         gflopsPerSecond: flops / (milliseconds * 1e-3) / 1e9, percentOfSgemm: 0)
 }
 
-/// Forward, backward-data and backward-weights of one convolution case.
-func benchmark(_ conv: ConvolutionCase, options: Options, generator: inout SeededGenerator) throws -> [Row] {
-    let input = Tensor.uniform(conv.inputShape, low: -1, high: 1, generator: &generator)
+/// The same values in oneDNN's blocked layout, as activations are inside a model: the output of a 1×1 identity
+/// convolution (made untimed).
+func blockedCopy(_ tensor: Tensor) throws -> Tensor {
+    let channels = tensor.shape[1]
+    let identity = try Tensor(shape: [channels, channels, 1, 1], scalars: (0..<channels * channels).map {
+        $0 / channels == $0 % channels ? 1 : 0
+    })
+    return try withoutGradient { try Tensor.conv2d(tensor, weight: identity) }
+}
+
+/// Forward, backward-data and backward-weights of one convolution case; `blocked` feeds input and output gradient in
+/// the blocked layout (as inside a model) instead of row-major.
+func benchmark(_ conv: ConvolutionCase, blocked: Bool = false, options: Options, generator: inout SeededGenerator) throws -> [Row] {
+    let plainInput = Tensor.uniform(conv.inputShape, low: -1, high: 1, generator: &generator)
+    let input = blocked ? try blockedCopy(plainInput) : plainInput
     let weight = Tensor.normal(conv.weightShape, standardDeviation: 0.1, generator: &generator)
     func forward() throws -> Tensor {
         try Tensor.conv2d(input, weight: weight, padding: .same, groups: conv.groups)
     }
-    let seed = Tensor.uniform(try forward().shape, low: -1, high: 1, generator: &generator)
+    let plainSeed = Tensor.uniform(try forward().shape, low: -1, high: 1, generator: &generator)
+    let seed = blocked ? try blockedCopy(plainSeed) : plainSeed
     var rows: [Row] = []
 
     let forwardTime = try medianMilliseconds(warmup: options.warmup, repeats: options.repeats) { _ = try forward() }
@@ -142,6 +157,44 @@ func benchmark(_ conv: ConvolutionCase, options: Options, generator: inout Seede
     input.zeroGradient()
     weight.zeroGradient()
     return rows
+}
+
+/// Every 1×1 convolution of EfficientNet-Lite0 at `resolution`² (expand and project of each block, and the head), as
+/// (input channels, output channels, spatial size) with how often each shape occurs.
+func lite0PointwiseConvolutions(resolution: Int) -> [(shape: (inChannels: Int, outChannels: Int, size: Int), count: Int)] {
+    var size = (resolution + 1) / 2
+    var shapes: [(Int, Int, Int)] = []
+    let blocks = EfficientNetLiteVariant.lite0.blockConfigurations
+    for block in blocks {
+        if block.hasExpansion { shapes.append((block.inChannels, block.expandedChannels, size)) }
+        size = (size + block.stride - 1) / block.stride
+        shapes.append((block.expandedChannels, block.outChannels, size))
+    }
+    shapes.append((blocks.last?.outChannels ?? 320, EfficientNetLiteVariant.lite0.headChannels, size))
+    var counted: [(shape: (inChannels: Int, outChannels: Int, size: Int), count: Int)] = []
+    for shape in shapes {
+        if let index = counted.firstIndex(where: { $0.shape == shape }) { counted[index].count += 1 } else { counted.append((shape, 1)) }
+    }
+    return counted
+}
+
+/// One row per pass adding up all of Lite0's 1×1 convolutions at 224², batch 32, blocked as in the model.
+func benchmarkLite0PointwiseConvolutions(options: Options, generator: inout SeededGenerator) throws -> [Row] {
+    var flops: [Pass: Double] = [:], milliseconds: [Pass: Double] = [:]
+    let shapes = lite0PointwiseConvolutions(resolution: 224)
+    for (shape, count) in shapes {
+        let conv = ConvolutionCase(name: "1×1", batch: 32, inChannels: shape.inChannels, outChannels: shape.outChannels,
+                                   size: shape.size, kernel: 1, groups: 1)
+        for row in try benchmark(conv, blocked: true, options: options, generator: &generator) {
+            flops[row.pass, default: 0] += row.flops * Double(count)
+            milliseconds[row.pass, default: 0] += row.milliseconds * Double(count)
+        }
+    }
+    let total = shapes.reduce(0) { $0 + $1.count }
+    return [Pass.forward, .backwardData, .backwardWeights].map { pass in
+        row("Lite0 1×1 convs (all \(total))", pass, "N32 224² blocked", flops: flops[pass] ?? 0,
+            milliseconds: milliseconds[pass] ?? 0)
+    }
 }
 
 /// Forward and both backward passes of `a · b`, square `size`.
@@ -191,6 +244,7 @@ func run(_ options: Options) throws {
     var rows = [sgemm]
     for conv in cases { rows += try benchmark(conv, options: options, generator: &generator) }
     rows += try benchmarkMatmul(size: size, options: options, generator: &generator)
+    rows += try benchmarkLite0PointwiseConvolutions(options: options, generator: &generator)
     for index in rows.indices { rows[index].percentOfSgemm = 100 * rows[index].gflopsPerSecond / sgemm.gflopsPerSecond }
 
     if options.json {
