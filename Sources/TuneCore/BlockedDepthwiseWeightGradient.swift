@@ -1,9 +1,9 @@
 /// The depthwise weight gradient of ``DepthwiseWeightGradient`` for input and output gradient held channel-blocked
 /// (`nChw8c` / `nChw16c`), where one position's channels of a block are adjacent: eight channels per vector.
 ///
-/// Output-major: each output position's gradient vector is multiplied into the input vectors under the taps that land
-/// inside the input, accumulating per tap in Float over one image and across images in Double — the same sums as the
-/// row-major loops, each read once.
+/// Tap-major: for each tap, one vector accumulator runs over the output positions whose tap lands inside the input
+/// (a register, no memory traffic for the sum), per image in Float and across images in Double — the same sums as the
+/// row-major loops.
 enum BlockedDepthwiseWeightGradient {
     static func compute(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, block: Int,
                         sizes: DepthwiseWeightGradient.Sizes) -> Tensor {
@@ -16,45 +16,44 @@ enum BlockedDepthwiseWeightGradient {
         let groups = block / 8
         let result = Tensor.uninitialized(sizes.weightShape)
         let dw = result.storage.pointer
-        let rows = (0..<outHeight).map {
-            DepthwiseWeightGradient.validTaps(origin: $0 * strideY - top, kernel: kernelHeight, dilation: dilationY, size: height)
+        // For each kernel row (column), the output rows (columns) whose tap lands inside the input.
+        let rows = (0..<kernelHeight).map {
+            DepthwiseWeightGradient.validOutputs(offset: $0 * dilationY - top, stride: strideY, size: height, outputs: outHeight)
         }
-        let columns = (0..<outWidth).map {
-            DepthwiseWeightGradient.validTaps(origin: $0 * strideX - left, kernel: kernelWidth, dilation: dilationX, size: width)
+        let columns = (0..<kernelWidth).map {
+            DepthwiseWeightGradient.validOutputs(offset: $0 * dilationX - left, stride: strideX, size: width, outputs: outWidth)
         }
         let (x, dy) = (UnsafeRawPointer(input), UnsafeRawPointer(outputGradient))
+        let (inputStep, gradientStep) = (strideX * block * 4, block * 4)
         // One unit: eight channels of one block.
         Tensor.forEachChannel(blocks * groups, work: batch * channels * outHeight * outWidth * taps) { unit in
             let (channelBlock, group) = unit.quotientAndRemainder(dividingBy: groups)
             let firstChannel = channelBlock * block + group * 8
             guard firstChannel < channels else { return }
-            var perImage = [SIMD8<Float>](repeating: .zero, count: taps)
             var low = [SIMD4<Double>](repeating: .zero, count: taps), high = low
             for n in 0..<batch {
                 // Byte offsets of this unit's lanes at (n, block, 0, 0).
                 let inputBase = (((n * blocks + channelBlock) * height * width) * block + group * 8) * 4
                 let gradientBase = (((n * blocks + channelBlock) * outHeight * outWidth) * block + group * 8) * 4
-                for t in 0..<taps { perImage[t] = .zero }
-                perImage.withUnsafeMutableBufferPointer { sums in
-                    for oy in 0..<outHeight {
-                        let originY = oy * strideY - top
-                        for ox in 0..<outWidth {
-                            let g = dy.loadUnaligned(fromByteOffset: gradientBase + (oy * outWidth + ox) * block * 4,
-                                                     as: SIMD8<Float>.self)
-                            let originX = ox * strideX - left
-                            for i in rows[oy] {
-                                let rowOffset = inputBase + (originY + i * dilationY) * width * block * 4
-                                for j in columns[ox] {
-                                    let position = rowOffset + (originX + j * dilationX) * block * 4
-                                    sums[i * kernelWidth + j] += g * x.loadUnaligned(fromByteOffset: position, as: SIMD8<Float>.self)
-                                }
+                for i in 0..<kernelHeight {
+                    for j in 0..<kernelWidth {
+                        let (outRows, outColumns) = (rows[i], columns[j])
+                        var sum = SIMD8<Float>.zero
+                        for oy in outRows {
+                            let iy = oy * strideY + i * dilationY - top
+                            var g = gradientBase + (oy * outWidth + outColumns.lowerBound) * block * 4
+                            var position = inputBase + (iy * width + outColumns.lowerBound * strideX + j * dilationX - left) * block * 4
+                            for _ in outColumns {
+                                sum += dy.loadUnaligned(fromByteOffset: g, as: SIMD8<Float>.self)
+                                    * x.loadUnaligned(fromByteOffset: position, as: SIMD8<Float>.self)
+                                g += gradientStep
+                                position += inputStep
                             }
                         }
+                        let t = i * kernelWidth + j
+                        low[t] += SIMD4<Double>(sum.lowHalf)
+                        high[t] += SIMD4<Double>(sum.highHalf)
                     }
-                }
-                for t in 0..<taps {
-                    low[t] += SIMD4<Double>(perImage[t].lowHalf)
-                    high[t] += SIMD4<Double>(perImage[t].highHalf)
                 }
             }
             for lane in 0..<min(8, channels - firstChannel) {

@@ -37,6 +37,19 @@ struct NativeLayoutTests {
         expectClose(variance.scalars, reference.variance, tolerance: 1e-6, "variance")
     }
 
+    @Test("blocked batch statistics keep their precision when the mean is far larger than the spread")
+    func blockedStatisticsWithLargeMean() throws {
+        let x = Make.uniform([4, 8, 6, 6], seed: 26, requiresGradient: false)
+        // 1000 + 0.01·x per channel, blocked: a 1×1 convolution with a bias (8 → 24 channels).
+        let w = Make.uniform([24, 8, 1, 1], -0.01, 0.01, seed: 27, requiresGradient: false)
+        let y = try Tensor.conv2d(x, weight: w, bias: Tensor(repeating: 1000, shape: [24]))
+        #expect(y.native?.layout.channelBlock != nil)
+        let (mean, variance) = Tensor.batchStatistics(y)
+        let reference = naiveBatchStatistics(plainCopy(y))
+        expectClose(mean.scalars, reference.mean, tolerance: 1e-7, "mean")
+        for (a, e) in zip(variance.scalars, reference.variance) { #expect(abs(a - e) <= 1e-3 * e, "variance \(a) vs \(e)") }
+    }
+
     @Test("conv → BN (batch statistics) → ReLU6 → conv + residual: the blocked chain gives the row-major chain's values and gradients",
           arguments: channelCounts)
     func chainMatchesRowMajor(channels: Int) throws {
