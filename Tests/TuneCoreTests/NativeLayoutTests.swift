@@ -1,9 +1,21 @@
+import CDNNL
 import Testing
 @testable import TuneCore
 
 /// A row-major copy with no native layout and no tape: what every op saw before activations stayed blocked.
 private func plainCopy(_ tensor: Tensor, requiresGradient: Bool = false) -> Tensor {
     Make.tensor(tensor.shape, tensor.scalars, requiresGradient: requiresGradient)
+}
+
+/// A copy of a 4-D tensor held in `nChw{block}c`, whatever layout oneDNN would pick on this machine.
+private func blockedCopy(_ tensor: Tensor, block: Int) throws -> Tensor {
+    let dims = tensor.shape.dimensions.map(Int64.init)
+    var descriptor = dnnl_memory_desc_t()
+    try DNNL.check(dnnl_memory_desc_init_by_tag(&descriptor, 4, dims, dnnl_f32, block == 8 ? dnnl_nChw8c : dnnl_nChw16c),
+                   "dnnl_memory_desc_init_by_tag")
+    let native = NativeStorage(layout: try NativeLayout(descriptor, plain: try DNNL.plainDescriptor(tensor.shape.dimensions)))
+    try DNNLContext.shared().reorder(from: native.layout.plain, tensor.rawPointer, to: descriptor, native.storage.rawPointer)
+    return Tensor(shape: tensor.shape, native: native)
 }
 
 @Suite("Activations in oneDNN's native layouts")
@@ -165,5 +177,25 @@ struct NativeLayoutTests {
             return try #require(depthwise.gradient).scalars
         }
         expectClose(try gradient(rowMajor: false), try gradient(rowMajor: true), tolerance: 1e-4, "depthwise weight gradient")
+    }
+
+    @Test("8- and 16-channel blocks give the row-major statistics and depthwise weight gradients", arguments: [8, 16])
+    func bothBlockSizes(block: Int) throws {
+        let x = Make.uniform([3, 20, 9, 7], seed: 40, requiresGradient: false)
+        let blocked = try blockedCopy(x, block: block)
+        #expect(blocked.native?.layout.channelBlock == block && !blocked.hasPlainStorage)
+        let (mean, variance) = Tensor.batchStatistics(blocked)
+        let reference = naiveBatchStatistics(x)
+        expectClose(mean.scalars, reference.mean, tolerance: 1e-6, "mean")
+        expectClose(variance.scalars, reference.variance, tolerance: 1e-6, "variance")
+
+        let geometry = try WindowGeometry(op: "test", height: 9, width: 7, kernel: (5, 5), stride: (2, 2),
+                                          dilation: (1, 1), padding: .same)
+        let gradient = Make.uniform([3, 20, geometry.output[0], geometry.output[1]], seed: 41, requiresGradient: false)
+        let fromBlocked = DepthwiseWeightGradient.compute(input: blocked, outputGradient: try blockedCopy(gradient, block: block),
+                                                          weightShape: [20, 1, 5, 5], geometry: geometry)
+        let fromRowMajor = DepthwiseWeightGradient.compute(input: x, outputGradient: gradient, weightShape: [20, 1, 5, 5],
+                                                           geometry: geometry)
+        expectClose(fromBlocked.scalars, fromRowMajor.scalars, tolerance: 1e-5, "depthwise weight gradient")
     }
 }
