@@ -93,13 +93,17 @@ struct BenchRow {
     var line: String {
         var text = name.padding(toLength: 16, withPad: " ", startingAt: 0)
             + String(format: "  %8.1f  %12.0f  %15.1f", ours.imagesPerSecond, ours.peakRSSMiB, ours.freshAllocationsPerStep ?? .nan)
+        func layout(_ run: PyTorchReference.Run) -> String {
+            "(\(run.layout))".padding(toLength: 16, withPad: " ", startingAt: 0)
+        }
         if let base = bestOutOfTheBox {
-            text += String(format: "  %8.1f %-16@  %7.0f  %10.2f×  %9.2f", base.imagesPerSecond, "(\(base.layout))" as NSString,
-                           base.peakRSSMiB, ours.imagesPerSecond / base.imagesPerSecond, ours.peakRSSMiB / base.peakRSSMiB)
+            text += String(format: "  %8.1f ", base.imagesPerSecond) + layout(base)
+                + String(format: "  %7.0f  %10.2f×  %9.2f", base.peakRSSMiB, ours.imagesPerSecond / base.imagesPerSecond,
+                         ours.peakRSSMiB / base.peakRSSMiB)
         }
         if let tuned = bestTuned {
-            text += String(format: "  %13.1f %-16@  %5.2f×", tuned.imagesPerSecond, "(\(tuned.layout))" as NSString,
-                           ours.imagesPerSecond / tuned.imagesPerSecond)
+            text += String(format: "  %13.1f ", tuned.imagesPerSecond) + layout(tuned)
+                + String(format: "  %5.2f×", ours.imagesPerSecond / tuned.imagesPerSecond)
         }
         return text
     }
