@@ -1,7 +1,17 @@
 import COpenBLAS
+import Synchronization
 
 /// The one place FineTune calls OpenBLAS.
 enum BLAS {
+    /// Below this many multiply-adds a GEMM runs on the calling thread alone. OpenBLAS would split anything above
+    /// 262,144 over its own pthreads, which then spin-wait with `sched_yield` after the call and take a core from
+    /// oneDNN's OpenMP threads for the convolutions that follow (13 % of a fine-tuning step's CPU time on 2 cores,
+    /// for a head GEMM of 32×1280×10 that takes microseconds).
+    static let singleThreadedMultiplyAdds = 1 << 22
+
+    /// The thread count large GEMMs use (``setThreadCount(_:)``), and the count OpenBLAS is set to now.
+    private static let threads = Mutex((configured: 0, current: 0))
+
     /// C = alpha · op(A) · op(B) + beta · C for row-major matrices; op transposes when asked.
     /// `a` is M×K (or K×M when transposed), `b` is K×N (or N×K), `c` is M×N.
     static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -12,11 +22,24 @@ enum BLAS {
             if beta == 0 { c.update(repeating: 0, count: m * n) } else { for i in 0..<(m * n) { c[i] *= beta } }
             return
         }
+        useThreads(forMultiplyAdds: m * n * k)
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha,
                     a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), beta, c, Int32(n))
     }
 
-    /// Sets OpenBLAS's thread count.
-    static func setThreadCount(_ count: Int) { openblas_set_num_threads(Int32(count)) }
+    /// Sets the thread count GEMMs large enough to share use.
+    static func setThreadCount(_ count: Int) {
+        threads.withLock { $0.configured = count }
+    }
+
+    private static func useThreads(forMultiplyAdds multiplyAdds: Int) {
+        threads.withLock { state in
+            let configured = state.configured > 0 ? state.configured : Int(openblas_get_num_threads())
+            let wanted = multiplyAdds < singleThreadedMultiplyAdds ? 1 : configured
+            guard wanted != state.current else { return }
+            openblas_set_num_threads(Int32(wanted))
+            state.current = wanted
+        }
+    }
 }
