@@ -25,7 +25,7 @@ public enum ComputeThreads {
     /// `t, t + T, …`). Using oneDNN's own team rather than a second pool keeps the two from competing for the cores:
     /// OpenMP workers spin for a while after each oneDNN call, and a Dispatch worker started meanwhile would share a
     /// core with a spinning thread. `body` must not throw and must write only what its own `i` owns.
-    static func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    public static func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         let threads = min(count, DNNL.threadCount)
         guard threads > 1 else {
             for i in 0..<count { body(i) }

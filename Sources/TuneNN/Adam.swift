@@ -99,17 +99,13 @@ struct AdamRule {
             let state = states.state(for: item.parameter) { AdamMoments(count: count) }
             state.steps += 1
             let t = Double(state.steps)
-            let correction1 = Float(1 - pow(Double(b1), t))
-            let correction2 = Float(1 - pow(Double(b2), t))
-            let shrink = decoupled ? 1 - rate * decay : 1
-            let l2 = decoupled ? 0 : decay
+            let update = AdamUpdate(rate: rate, scale: scale, beta1: b1, beta2: b2, epsilon: eps,
+                                    correction1: Float(1 - pow(Double(b1), t)), correction2: Float(1 - pow(Double(b2), t)),
+                                    shrink: decoupled ? 1 - rate * decay : 1, l2: decoupled ? 0 : decay)
             item.parameter.withUnsafeMutableBufferPointer { p in
                 item.gradient.withUnsafeBufferPointer { g in
                     state.first.withUnsafeMutableBufferPointer { m in
                         state.second.withUnsafeMutableBufferPointer { v in
-                            let update = AdamUpdate(rate: rate, scale: scale, beta1: b1, beta2: b2, epsilon: eps,
-                                                    correction1: correction1, correction2: correction2,
-                                                    shrink: shrink, l2: l2)
                             update.apply(p, g, m, v, count: count)
                         }
                     }
@@ -124,9 +120,27 @@ struct AdamRule {
 struct AdamUpdate {
     let rate, scale, beta1, beta2, epsilon, correction1, correction2, shrink, l2: Float
 
+    /// Elements per unit of work when a large parameter is spread over the compute threads.
+    static let chunkLength = 1 << 15
+
+    /// Updates `count` elements; large parameters are split into chunks run on the compute threads (each element's
+    /// arithmetic does not depend on the split, so the result is the same for any thread count).
     func apply(_ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>,
                _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>, count: Int) {
         guard let pp = p.baseAddress, let gp = g.baseAddress, let mp = m.baseAddress, let vp = v.baseAddress else { return }
+        guard count >= 2 * Self.chunkLength else {
+            applyInOneRun(pp, gp, mp, vp, count: count)
+            return
+        }
+        let chunks = (count + Self.chunkLength - 1) / Self.chunkLength
+        ComputeThreads.parallelFor(chunks) { chunk in
+            let start = chunk * Self.chunkLength
+            applyInOneRun(pp + start, gp + start, mp + start, vp + start, count: min(Self.chunkLength, count - start))
+        }
+    }
+
+    private func applyInOneRun(_ pp: UnsafeMutablePointer<Float>, _ gp: UnsafePointer<Float>,
+                               _ mp: UnsafeMutablePointer<Float>, _ vp: UnsafeMutablePointer<Float>, count: Int) {
         typealias Lanes = SIMD16<Float>
         let width = Lanes.scalarCount
         var i = 0

@@ -222,7 +222,7 @@ struct OptimizerStateTests {
 
 @Suite("Adam's vectorized update")
 struct AdamUpdateTests {
-    @Test("sixteen lanes at a time give exactly the scalar loop's bits, tail included", arguments: [1, 16, 37, 1000])
+    @Test("sixteen lanes at a time, large parameters in parallel chunks, give exactly the scalar loop's bits", arguments: [1, 16, 37, 1000, 70_001])
     func matchesScalarLoop(count: Int) {
         var generator = SeededGenerator(seed: UInt64(count))
         func values(_ low: Float, _ high: Float) -> [Float] {

@@ -55,7 +55,7 @@ final class FeatureCache: @unchecked Sendable {
             guard start < count else { return nil }
             let indices = Array(start..<min(count, start + batchSize))
             start += indices.count
-            let input = try store.gather(indices, rowShape: rowShape)
+            let input = store.gather(indices, rowShape: rowShape)
             let output = try withoutGradient { try stages.run(input, range: self.stage..<stage, context: .inference) }
             return (output, indices.map { classIndices[$0] }, indices.map { paths[$0] })
         }
@@ -84,7 +84,7 @@ final class FeatureCache: @unchecked Sendable {
     }
 
     /// The rows at `indices` as one tensor.
-    func features(_ indices: [Int]) throws -> Tensor { try store.gather(indices, rowShape: rowShape) }
+    func features(_ indices: [Int]) -> Tensor { store.gather(indices, rowShape: rowShape) }
 
     /// Deletes any spill file.
     func discard() { store.removeFile() }
@@ -119,7 +119,7 @@ struct CachedBatches: BatchSource {
             for (row, label) in classes.enumerated() { oneHot[row * classCount + Int(label)] = 1 }
             targets = try Tensor(shape: [classes.count, classCount], scalars: oneHot)
         }
-        return try Batch(inputs: try cache.features(indices), targets: targets, paths: indices.map { cache.paths[$0] })
+        return try Batch(inputs: cache.features(indices), targets: targets, paths: indices.map { cache.paths[$0] })
     }
 }
 

@@ -78,9 +78,9 @@ final class FeatureStore: @unchecked Sendable {
     }
 
     /// The rows at `indices`, stacked into a tensor of shape `[indices.count] + rowShape`.
-    func gather(_ indices: [Int], rowShape: [Int]) throws -> Tensor {
+    func gather(_ indices: [Int], rowShape: [Int]) -> Tensor {
         let length = rowLength
-        return try Tensor(unsafeUninitializedShape: Shape([indices.count] + rowShape)) { target in
+        return Tensor(unsafeUninitializedShape: Shape([indices.count] + rowShape)) { target in
             guard let output = target.baseAddress else { return }
             if let mapped {
                 mapped.withUnsafeBytes { raw in
