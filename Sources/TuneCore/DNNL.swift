@@ -112,6 +112,9 @@ final class DNNLPrimitive: @unchecked Sendable {
     /// The user-managed scratchpad the primitive needs, if any (see ``DNNL/withUserScratchpad(_:)``).
     private let scratchpad: dnnl_memory_desc_t?
     private(set) var bindings: [Int32: Binding] = [:]
+    /// The native layout of each output the primitive writes in a layout other than row-major, made once here
+    /// rather than for every result.
+    private var outputLayouts: [Int32: NativeLayout] = [:]
 
     /// Creates the primitive for an op descriptor (`dnnl_*_desc_t`).
     /// `configure` may add attributes such as post-ops.
@@ -148,6 +151,9 @@ final class DNNLPrimitive: @unchecked Sendable {
                 reorder = argument.isOutput
                     ? try Self.makeReorder(from: &wantedCopy, to: &user, context: context)
                     : try Self.makeReorder(from: &user, to: &wantedCopy, context: context)
+            }
+            if argument.isOutput, argument.userDescriptor != nil, reorder != nil {
+                outputLayouts[argument.argument] = try NativeLayout(wanted, plain: user)
             }
             bindings[argument.argument] = Binding(argument: argument.argument, primitiveDescriptor: wanted,
                                                   userDescriptor: user, reorder: reorder?.primitive,
@@ -191,11 +197,8 @@ final class DNNLPrimitive: @unchecked Sendable {
     }
 
     /// A new tensor for output `argument` in the layout the primitive writes, so no reorder follows the primitive.
-    func output(_ argument: Int32, shape: Shape) throws -> Tensor {
-        guard let binding = bindings[argument], !DNNL.equal(binding.primitiveDescriptor, binding.userDescriptor) else {
-            return Tensor.uninitialized(shape)
-        }
-        let layout = try NativeLayout(binding.primitiveDescriptor, plain: binding.userDescriptor)
+    func output(_ argument: Int32, shape: Shape) -> Tensor {
+        guard let layout = outputLayouts[argument] else { return Tensor.uninitialized(shape) }
         return Tensor(shape: shape, native: NativeStorage(layout: layout))
     }
 

@@ -43,11 +43,11 @@ extension Tensor {
     /// Applies `activation` element-wise, in the layout this tensor holds (so a blocked activation stays blocked).
     public func activated(_ activation: Activation) throws -> Tensor {
         let plan = try EltwisePlan(activation.algorithm, name: activation.rawValue, for: self)
-        let result = try plan.forward.output(DNNL_ARG_DST, shape: shape)
+        let result = plan.forward.output(DNNL_ARG_DST, shape: shape)
         try plan.run(plan.forward, [DNNL_ARG_SRC: .tensor(self), DNNL_ARG_DST: .tensor(result)], count: elementCount)
         return Tensor.record(result, op: activation.rawValue, inputs: [self]) { gradient in
             let backward = try plan.backward()
-            let gx = try backward.output(DNNL_ARG_DIFF_SRC, shape: self.shape)
+            let gx = backward.output(DNNL_ARG_DIFF_SRC, shape: self.shape)
             try plan.run(backward, [DNNL_ARG_SRC: .tensor(self), DNNL_ARG_DIFF_DST: .tensor(gradient),
                                     DNNL_ARG_DIFF_SRC: .tensor(gx)], count: self.elementCount)
             return [gx]
@@ -62,7 +62,7 @@ extension Tensor {
         try plan.run(plan.forward, [DNNL_ARG_SRC: .tensor(self), DNNL_ARG_DST: .tensor(self)], count: elementCount)
         return { gradient, output in
             let backward = try plan.backward()
-            let gx = try backward.output(DNNL_ARG_DIFF_SRC, shape: output.shape)
+            let gx = backward.output(DNNL_ARG_DIFF_SRC, shape: output.shape)
             try plan.run(backward, [DNNL_ARG_DST: .tensor(output), DNNL_ARG_DIFF_DST: .tensor(gradient),
                                     DNNL_ARG_DIFF_SRC: .tensor(gx)], count: output.elementCount)
             return gx

@@ -137,7 +137,7 @@ struct BatchNormPlan {
     /// `scale · (x − mean) / √(variance + ε) + shift`.
     func normalize(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor) throws -> Tensor {
         let forward = try forward(givenStatistics: true)
-        let output = try forward.output(DNNL_ARG_DST, shape: x.shape)
+        let output = forward.output(DNNL_ARG_DST, shape: x.shape)
         try forward.execute(operands: [
             DNNL_ARG_SRC: .tensor(x), DNNL_ARG_DST: .tensor(output), DNNL_ARG_SCALE: .tensor(scale),
             DNNL_ARG_SHIFT: .tensor(shift), DNNL_ARG_MEAN: .tensor(mean), DNNL_ARG_VARIANCE: .tensor(variance),
@@ -183,7 +183,7 @@ struct BatchNormPlan {
                 .output(DNNL_ARG_DIFF_SHIFT, channel),
             ], context: context)
         }
-        let gx = try backward.output(DNNL_ARG_DIFF_SRC, shape: x.shape)
+        let gx = backward.output(DNNL_ARG_DIFF_SRC, shape: x.shape)
         let gScale = Tensor.uninitialized([channels]), gShift = Tensor.uninitialized([channels])
         try backward.execute(operands: [
             DNNL_ARG_SRC: .tensor(x), DNNL_ARG_DIFF_DST: .tensor(gradient), DNNL_ARG_SCALE: .tensor(scale),

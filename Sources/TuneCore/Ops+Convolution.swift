@@ -10,7 +10,7 @@ extension Tensor {
         let (plan, outShape, geometry) = try convolutionPlan(input, weight: weight, bias: bias, stride: stride,
                                                              padding: padding, dilation: dilation, groups: groups)
         let forward = try plan.forward()
-        let result = try forward.output(DNNL_ARG_DST, shape: outShape)
+        let result = forward.output(DNNL_ARG_DST, shape: outShape)
         var operands: [Int32: DNNLOperand] = [
             DNNL_ARG_SRC: .tensor(input), DNNL_ARG_WEIGHTS: .tensor(weight), DNNL_ARG_DST: .tensor(result),
         ]
@@ -22,7 +22,7 @@ extension Tensor {
             var grads: [Tensor?] = [nil, nil, nil]
             if input.requiresGradient {
                 let backwardData = try plan.backwardData()
-                let gx = try backwardData.output(DNNL_ARG_DIFF_SRC, shape: input.shape)
+                let gx = backwardData.output(DNNL_ARG_DIFF_SRC, shape: input.shape)
                 try backwardData.execute(operands: [DNNL_ARG_DIFF_DST: .tensor(gradient), DNNL_ARG_WEIGHTS: .tensor(weight),
                                                     DNNL_ARG_DIFF_SRC: .tensor(gx)], context: plan.context)
                 grads[0] = gx

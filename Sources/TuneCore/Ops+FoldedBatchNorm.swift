@@ -35,7 +35,7 @@ extension Tensor {
         let (plan, outShape, _) = try convolutionPlan(input, weight: foldedWeight, bias: foldedBias, stride: stride,
                                                       padding: padding, dilation: dilation, groups: groups)
         let forward = try plan.forward(inference: true, activation: activation)
-        let result = try forward.output(DNNL_ARG_DST, shape: outShape)
+        let result = forward.output(DNNL_ARG_DST, shape: outShape)
         try forward.execute(operands: [DNNL_ARG_SRC: .tensor(input), DNNL_ARG_WEIGHTS: .tensor(foldedWeight),
                                        DNNL_ARG_BIAS: .tensor(foldedBias), DNNL_ARG_DST: .tensor(result)],
                             context: plan.context)
