@@ -141,6 +141,20 @@ struct TrainCommandTests {
         let (bad, message) = try FineTuneBinary.run(["bench", "--only", "sideways_64"])
         #expect(bad != 0)
         #expect(message.contains("sideways_64"))
+        // A missing reference script or allocator is named before anything runs.
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-bench.py").path
+        let (noScript, scriptMessage) = try FineTuneBinary.run(["bench", "--only", "inference_64", "--pytorch-script", missing])
+        #expect(noScript != 0)
+        #expect(scriptMessage.contains("--pytorch-script") && scriptMessage.contains(missing), "\(scriptMessage)")
+        let scriptFolder = SyntheticImages.temporaryFolder("bench-script")
+        try FileManager.default.createDirectory(at: scriptFolder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scriptFolder) }
+        let script = scriptFolder.appendingPathComponent("bench.py")
+        try Data("print()\n".utf8).write(to: script)
+        let (noLibrary, libraryMessage) = try FineTuneBinary.run(["bench", "--only", "inference_64", "--pytorch-script", script.path,
+                                                                  "--pytorch-preload", "libnothing.so"])
+        #expect(noLibrary != 0)
+        #expect(libraryMessage.contains("--pytorch-preload") && libraryMessage.contains("libnothing.so"), "\(libraryMessage)")
     }
 
     @Test("bad options fail naming the option")
