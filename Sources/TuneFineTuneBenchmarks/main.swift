@@ -52,8 +52,7 @@ do {
         _ = try FashionMNISTExport.write(to: data, trainLimit: 10_000, validationLimit: 2_000)
     }
     let run = (work as NSString).appendingPathComponent("run-\(getpid())")
-    var recipe = FineTuneRecipe()
-    recipe.imageSize = 64
+    var recipe = FineTuneRecipe(task: .imageClassification(ImageClassificationRecipe(imageSize: 64)))
     recipe.headEpochs = 2
     recipe.fineTuneEpochs = epochs
     recipe.unfreeze = .lastBlocks(4)
@@ -72,10 +71,10 @@ do {
           + "unfrozen BatchNorm: \(batchNorm.rawValue), seed \(seed))")
     print("epoch  phase  val_accuracy  elapsed_s")
     for (record, elapsed) in rows {
-        let accuracy = record.metrics["val_accuracy"].map { String(format: "%.4f", $0) } ?? "-"
-        print(String(format: "%5d  %5d  %12@  %9.1f", record.epoch, record.phase, accuracy, elapsed))
+        let accuracy = record.metrics[.validationAccuracy].map { String(format: "%.4f", $0) } ?? "-"
+        print(String(format: "%5d  %5d  %12@  %9.1f", record.epoch, record.phase.rawValue, accuracy, elapsed))
     }
-    let reached = rows.first { Double($0.record.metrics["val_accuracy"] ?? 0) >= target }
+    let reached = rows.first { Double($0.record.metrics[.validationAccuracy] ?? 0) >= target }
     print(String(format: "total %.1f s (feature cache, training, validation, final evaluation and report)", result.seconds))
     if let reached {
         print(String(format: "time to %.0f%% validation accuracy: %.1f s — PyTorch 2.15: %.0f s — %.1f× faster (%.2f of PyTorch's time)",
@@ -83,7 +82,7 @@ do {
                      reached.elapsed / pytorchSecondsTo89))
     } else {
         print(String(format: "did not reach %.0f%% validation accuracy (best %.4f)", target * 100,
-                     rows.compactMap { $0.record.metrics["val_accuracy"] }.max() ?? 0))
+                     rows.compactMap { $0.record.metrics[.validationAccuracy] }.max() ?? 0))
         exit(1)
     }
 } catch {

@@ -28,17 +28,22 @@ public struct LoadError: Error, Equatable, CustomStringConvertible {
     /// Paths of layers that have not created their parameters yet; their tensors cannot be matched until the
     /// layer is built (give it its input size or run it once). Reported only alongside another problem.
     public let unbuiltLayers: [String]
+    /// Weight-file keys that a ``CheckpointKeyMap`` sends to the same model path, one line per clash.
+    public let duplicateTargets: [String]
 
     public init(missingKeys: [String] = [], unexpectedKeys: [String] = [], shapeMismatches: [ShapeMismatch] = [],
-                unbuiltLayers: [String] = []) {
+                unbuiltLayers: [String] = [], duplicateTargets: [String] = []) {
         self.missingKeys = missingKeys
         self.unexpectedKeys = unexpectedKeys
         self.shapeMismatches = shapeMismatches
         self.unbuiltLayers = unbuiltLayers
+        self.duplicateTargets = duplicateTargets
     }
 
     /// Whether there is nothing to report.
-    public var isEmpty: Bool { missingKeys.isEmpty && unexpectedKeys.isEmpty && shapeMismatches.isEmpty }
+    public var isEmpty: Bool {
+        missingKeys.isEmpty && unexpectedKeys.isEmpty && shapeMismatches.isEmpty && duplicateTargets.isEmpty
+    }
 
     public var description: String {
         var lines = ["cannot load the state dictionary: \(missingKeys.count) missing, \(unexpectedKeys.count) "
@@ -50,6 +55,10 @@ public struct LoadError: Error, Equatable, CustomStringConvertible {
         if !unexpectedKeys.isEmpty {
             lines.append("unexpected keys (in the state dictionary, not in the model):")
             lines += unexpectedKeys.map { "  \($0)" }
+        }
+        if !duplicateTargets.isEmpty {
+            lines.append("keys loading into the same parameter:")
+            lines += duplicateTargets.map { "  \($0)" }
         }
         if !shapeMismatches.isEmpty {
             lines.append("shape mismatches:")

@@ -8,35 +8,32 @@ public protocol Callback: AnyObject {
     func trainingDidBegin(_ trainer: Trainer) throws
     func trainingDidEnd(_ trainer: Trainer, history: History) throws
     func epochDidBegin(_ epoch: Int, trainer: Trainer) throws
-    func epochDidEnd(_ epoch: Int, logs: [String: Float], trainer: Trainer) throws
+    func epochDidEnd(_ epoch: Int, logs: [MetricName: Float], trainer: Trainer) throws
     func batchDidBegin(_ batch: Int, trainer: Trainer) throws
-    func batchDidEnd(_ batch: Int, logs: [String: Float], trainer: Trainer) throws
+    func batchDidEnd(_ batch: Int, logs: [MetricName: Float], trainer: Trainer) throws
 }
 
 extension Callback {
     public func trainingDidBegin(_ trainer: Trainer) throws {}
     public func trainingDidEnd(_ trainer: Trainer, history: History) throws {}
     public func epochDidBegin(_ epoch: Int, trainer: Trainer) throws {}
-    public func epochDidEnd(_ epoch: Int, logs: [String: Float], trainer: Trainer) throws {}
+    public func epochDidEnd(_ epoch: Int, logs: [MetricName: Float], trainer: Trainer) throws {}
     public func batchDidBegin(_ batch: Int, trainer: Trainer) throws {}
-    public func batchDidEnd(_ batch: Int, logs: [String: Float], trainer: Trainer) throws {}
+    public func batchDidEnd(_ batch: Int, logs: [MetricName: Float], trainer: Trainer) throws {}
 }
 
 /// The per-epoch record of a ``Trainer/fit(_:epochs:validation:callbacks:)`` run.
 public struct History: Sendable, Equatable {
     /// One entry per completed epoch: metric name → value (`loss`, `accuracy`, `val_loss`, `val_accuracy`, …).
-    public internal(set) var epochs: [[String: Float]] = []
+    public internal(set) var epochs: [[MetricName: Float]] = []
 
     public init() {}
 
     /// The values of one metric across epochs (missing epochs are skipped).
-    public func values(_ name: String) -> [Float] { epochs.compactMap { $0[name] } }
+    public func values(_ name: MetricName) -> [Float] { epochs.compactMap { $0[name] } }
 
-    /// The metric names recorded, sorted with `loss` first.
-    public var metricNames: [String] {
-        Set(epochs.flatMap(\.keys)).sorted { lhs, rhs in
-            (lhs.hasPrefix("val_") ? 1 : 0, lhs != "loss" && lhs != "val_loss" ? 1 : 0, lhs)
-                < (rhs.hasPrefix("val_") ? 1 : 0, rhs != "loss" && rhs != "val_loss" ? 1 : 0, rhs)
-        }
+    /// The metric names recorded: training before validation, losses first (``MetricName/displayOrder(_:_:)``).
+    public var metricNames: [MetricName] {
+        Set(epochs.flatMap(\.keys)).sorted(by: MetricName.displayOrder)
     }
 }

@@ -35,7 +35,7 @@ public final class ProgressLogger: Callback {
         if interactive { write("Epoch \(epoch + 1)/\(max(epochCount, epoch + 1))\n") }
     }
 
-    public func batchDidEnd(_ batch: Int, logs: [String: Float], trainer: Trainer) throws {
+    public func batchDidEnd(_ batch: Int, logs: [MetricName: Float], trainer: Trainer) throws {
         guard interactive else { return }
         let now = Date()
         guard now.timeIntervalSince(lastDraw) > 0.1 || batch + 1 == batchCount else { return }
@@ -48,7 +48,7 @@ public final class ProgressLogger: Callback {
               + Self.metricsText(logs) + "\u{1B}[K")
     }
 
-    public func epochDidEnd(_ epoch: Int, logs: [String: Float], trainer: Trainer) throws {
+    public func epochDidEnd(_ epoch: Int, logs: [MetricName: Float], trainer: Trainer) throws {
         let elapsed = Date().timeIntervalSince(epochStart)
         let perStep = elapsed / Double(max(batchCount, 1))
         let timing = " - \(Self.duration(elapsed)) \(Int((perStep * 1000).rounded()))ms/step"
@@ -70,7 +70,7 @@ public final class ProgressLogger: Callback {
         return "\(count)/\(total) [\(padded)]"
     }
 
-    static func metricsText(_ logs: [String: Float]) -> String {
+    static func metricsText(_ logs: [MetricName: Float]) -> String {
         History(epochs: [logs]).metricNames.map { " - \($0): \(String(format: "%.4f", logs[$0] ?? 0))" }.joined()
     }
 
@@ -82,7 +82,7 @@ public final class ProgressLogger: Callback {
 }
 
 extension History {
-    init(epochs: [[String: Float]]) {
+    init(epochs: [[MetricName: Float]]) {
         self.init()
         self.epochs = epochs
     }

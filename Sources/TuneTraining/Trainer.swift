@@ -38,7 +38,7 @@ public final class Trainer {
     /// `initialEpoch` resumes the epoch count (and the per-epoch shuffle) of an earlier run.
     ///
     /// Non-finite values: a step whose predictions or loss are NaN or infinite throws before the optimizer step
-    /// (``TrainingError/stepFailed(epoch:batch:reason:)`` from the loss, or ``TrainingError/nonFiniteLoss(epoch:batch:value:)``),
+    /// (``TrainingError/nonFiniteValues(epoch:batch:reason:)`` from the loss, or ``TrainingError/nonFiniteLoss(epoch:batch:value:)``),
     /// naming the epoch and batch; the weights keep their last finite values and `trainingDidEnd` is not called.
     /// ``TerminateOnNaN`` instead stops cleanly (no error) when a non-finite `loss` reaches the batch logs.
     @discardableResult
@@ -56,7 +56,7 @@ public final class Trainer {
             for callback in callbacks { try callback.epochDidBegin(epoch, trainer: self) }
             var logs = try trainEpoch(training, epoch: epoch, callbacks: callbacks)
             if let validation, !stopTraining || logs.count > 0 {
-                for (name, value) in try evaluate(validation) { logs["val_\(name)"] = value }
+                for (name, value) in try evaluate(validation) { logs[name.validation] = value }
             }
             history.epochs.append(logs)
             for callback in callbacks { try callback.epochDidEnd(epoch, logs: logs, trainer: self) }
@@ -66,8 +66,8 @@ public final class Trainer {
         return history
     }
 
-    private func trainEpoch(_ training: some BatchSource, epoch: Int, callbacks: [any Callback]) throws -> [String: Float] {
-        let lossMean = MeanMetric(name: "loss")
+    private func trainEpoch(_ training: some BatchSource, epoch: Int, callbacks: [any Callback]) throws -> [MetricName: Float] {
+        let lossMean = MeanMetric(name: .loss)
         let trackers = try metrics.map { try $0.make(for: loss) }
         var batches = try training.makeBatchIterator(epoch: epoch)
         var index = 0
@@ -76,12 +76,12 @@ public final class Trainer {
             for callback in callbacks { try callback.batchDidBegin(index, trainer: self) }
             let value = try trainStep(batch, epoch: epoch, index: index, trackers: trackers)
             lossMean.update(value: value, count: batch.count)
-            var logs = ["loss": lossMean.result]
+            var logs: [MetricName: Float] = [.loss: lossMean.result]
             for tracker in trackers { logs[tracker.name] = tracker.result }
             for callback in callbacks { try callback.batchDidEnd(index, logs: logs, trainer: self) }
             if stopTraining { break }
         }
-        var logs = ["loss": lossMean.result]
+        var logs: [MetricName: Float] = [.loss: lossMean.result]
         for tracker in trackers { logs[tracker.name] = tracker.result }
         return logs
     }
@@ -97,6 +97,10 @@ public final class Trainer {
         do {
             predictions = try model(batch.inputs, context: context)
             lossTensor = try loss(predictions, targets)
+        } catch let error as LossError where error.isNonFinite {
+            throw TrainingError.nonFiniteValues(epoch: epoch, batch: index, reason: "\(error)")
+        } catch let error as TensorError where error.isNonFinite {
+            throw TrainingError.nonFiniteValues(epoch: epoch, batch: index, reason: "\(error)")
         } catch {
             throw TrainingError.stepFailed(epoch: epoch, batch: index, reason: "\(error)")
         }
@@ -111,8 +115,8 @@ public final class Trainer {
     }
 
     /// The mean loss and metrics over `data`, in inference mode and without a tape.
-    public func evaluate(_ data: some BatchSource) throws -> [String: Float] {
-        let lossMean = MeanMetric(name: "loss")
+    public func evaluate(_ data: some BatchSource) throws -> [MetricName: Float] {
+        let lossMean = MeanMetric(name: .loss)
         let trackers = try metrics.map { try $0.make(for: loss) }
         try withoutGradient {
             var batches = try data.makeBatchIterator(epoch: 0)
@@ -127,7 +131,7 @@ public final class Trainer {
             }
         }
         guard lossMean.count > 0 else { throw TrainingError.emptyDataset(name: "evaluation") }
-        var logs = ["loss": lossMean.result]
+        var logs: [MetricName: Float] = [.loss: lossMean.result]
         for tracker in trackers { logs[tracker.name] = tracker.result }
         return logs
     }
@@ -147,6 +151,8 @@ public final class Trainer {
 /// Errors from training, naming where they happened.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, batch: Int, value: Float)
+    /// NaN or infinity reached the predictions or the loss's inputs inside a step (`reason` names the op).
+    case nonFiniteValues(epoch: Int, batch: Int, reason: String)
     case emptyBatch(epoch: Int, batch: Int)
     case emptyDataset(name: String)
     case invalidArgument(name: String, message: String)
@@ -165,8 +171,32 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "training: \(name): \(message)"
         case let .missingTargets(epoch, batch):
             return "training: batch \(batch + 1) of epoch \(epoch + 1) has no labels (label mode none); training and evaluation need labels"
-        case let .stepFailed(epoch, batch, reason):
+        case let .stepFailed(epoch, batch, reason), let .nonFiniteValues(epoch, batch, reason):
             return "training: epoch \(epoch + 1), batch \(batch + 1): \(reason)"
         }
+    }
+
+    /// Whether the error reports a NaN or infinite loss or prediction.
+    public var isNonFinite: Bool {
+        switch self {
+        case .nonFiniteLoss, .nonFiniteValues: return true
+        case .emptyBatch, .emptyDataset, .invalidArgument, .stepFailed, .missingTargets: return false
+        }
+    }
+}
+
+extension LossError {
+    /// Whether a prediction or target held NaN or infinity.
+    var isNonFinite: Bool {
+        if case .nonFinite = self { return true }
+        return false
+    }
+}
+
+extension TensorError {
+    /// Whether an op met NaN or infinity.
+    var isNonFinite: Bool {
+        if case .nonFinite = self { return true }
+        return false
     }
 }

@@ -28,7 +28,7 @@ struct PredictCommand: ParsableCommand {
             predictions = try saved.predict(files: files, top: min(top, saved.model.classNames.count))
         } else {
             let entry = try ModelRegistry.entry(named: model)
-            let network = try EfficientNetLite(variant: entry.variant, weights: .imagenet)
+            let network = try entry.build(weights: .imagenet)
             let classifier = ImageClassifier(model: network, labels: ImageNetLabels.names, inputSize: entry.inputSize,
                                              normalization: entry.preprocessing)
             predictions = try classifier.predict(files: try ImageFiles.expand(images), top: top)

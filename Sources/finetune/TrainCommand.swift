@@ -20,24 +20,24 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The pretrained base (see `finetune models list`).") var model = "efficientnet-lite0"
     @Option(help: "Start from this weight file instead of the ImageNet weights.") var weights: String?
     @Option(help: "Square input side (default: the model's own, 224 for Lite0).") var imageSize: Int?
-    @Option(help: "Resize method: bilinear, area or bicubic.") var resize = "bilinear"
-    @Option(help: "The new head: pooled-dense or flatten-dense-256.") var head = "pooled-dense"
+    @Option(help: "Resize method.") var resize = ResizeMethod.bilinear
+    @Option(help: "The new head.") var head = ClassifierHead.pooledDense
     @Option(help: "Dropout rate in the head.") var dropout: Float = 0.2
     @Option(help: "Epochs of phase 1 (new head on the frozen base).") var headEpochs = 2
     @Option(help: "Epochs of phase 2 (after unfreezing).") var epochs = 3
-    @Option(help: "What phase 2 unfreezes: last-blocks:N, all or none.") var unfreeze = "last-blocks:4"
-    @Option(help: "Optimizer: adam, adamw or sgd (momentum 0.9).") var optimizer = "adam"
+    @Option(help: "What phase 2 unfreezes: last-blocks:N, all or none.") var unfreeze = UnfreezePolicy.lastBlocks(4)
+    @Option(help: "Optimizer (sgd uses momentum 0.9).") var optimizer = FineTuneRecipe.OptimizerKind.adam
     @Option(help: "Phase 1 learning rate.") var learningRate: Float = 1e-3
     @Option(help: "Phase 2 learning rate (default: a tenth of --learning-rate).") var fineTuneLearningRate: Float?
     @Option(help: "Batch size.") var batchSize = 32
     @Option(help: "Label smoothing for the cross-entropy.") var labelSmoothing: Float = 0
-    @Option(help: "Class weights: none, or auto (inverse class frequency).") var classWeight = "none"
-    @Option(help: "BatchNorm of unfrozen layers: inference (Keras guide) or train (batch statistics).") var batchnorm = "inference"
-    @Option(help: "Augmentation, comma-separated: flip, vflip, crop (random resized), rotate:DEG, zoom:F, translate:F, brightness:F, contrast:F.") var augment: String?
+    @Option(help: "Class weights: none, or auto (inverse class frequency).") var classWeight = ImageClassificationRecipe.ClassWeighting.none
+    @Option(help: "BatchNorm of unfrozen layers: inference (Keras guide) or train (batch statistics).") var batchnorm = FineTuneRecipe.BatchNormMode.inference
+    @Option(help: "Augmentation, comma-separated: flip, vflip, crop (random resized), rotate:DEG, zoom:F, translate:F, brightness:F, contrast:F.", transform: TrainCommand.augmentation) var augment: Augmentation?
     @Option(help: "Seed for the head, shuffles, dropout, augmentation and splits.") var seed: UInt64 = 42
     @Option(help: "Fraction of each class held out for validation when DATA has no validation folder (default 0.2).") var validationSplit: Double?
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
-    @Option(help: "Feature cache of the frozen prefix: auto or off.") var featureCache = "auto"
+    @Option(help: "Feature cache of the frozen prefix.") var featureCache = FineTuneRecipe.FeatureCacheMode.auto
     @Option(help: "Memory for the feature cache before it moves to Float16 files under RUN/cache, in MiB.") var featureCacheMemory = 2048
     @Option(help: "Stop a phase after this many epochs without val_loss improving, keeping the best weights.") var earlyStopping: Int?
 
@@ -62,39 +62,32 @@ struct TrainCommand: ParsableCommand {
 
     /// The recipe the options describe.
     func recipe() throws -> FineTuneRecipe {
-        var recipe = FineTuneRecipe()
+        var image = ImageClassificationRecipe(imageSize: imageSize)
+        image.resizeMethod = resize
+        image.head = head
+        image.dropout = dropout
+        image.labelSmoothing = labelSmoothing
+        image.classWeight = classWeight
+        if let augment { image.augmentation = augment }
+        var recipe = FineTuneRecipe(task: .imageClassification(image))
         recipe.model = model
         recipe.weightsFile = weights
-        recipe.imageSize = imageSize
-        recipe.resizeMethod = resize
-        recipe.head = try Self.choice(head, option: "head")
-        recipe.dropout = dropout
         recipe.headEpochs = headEpochs
         recipe.fineTuneEpochs = epochs
-        recipe.unfreeze = try UnfreezePolicy(parsing: unfreeze)
-        recipe.optimizer = try Self.choice(optimizer, option: "optimizer")
+        recipe.unfreeze = unfreeze
+        recipe.optimizer = optimizer
         recipe.learningRate = learningRate
         recipe.fineTuneLearningRate = fineTuneLearningRate
         recipe.batchSize = batchSize
-        recipe.labelSmoothing = labelSmoothing
-        recipe.classWeight = try Self.choice(classWeight, option: "class-weight")
-        recipe.batchNorm = try Self.choice(batchnorm, option: "batchnorm")
+        recipe.batchNorm = batchnorm
         recipe.seed = seed
         recipe.validationSplit = validationSplit
         recipe.threads = threads
-        recipe.featureCache = try Self.choice(featureCache, option: "feature-cache")
+        recipe.featureCache = featureCache
         recipe.featureCacheMemoryMiB = featureCacheMemory
         recipe.earlyStoppingPatience = earlyStopping
-        if let augment { recipe.augmentation = try Self.augmentation(augment) }
         try recipe.validate()
         return recipe
-    }
-
-    static func choice<T: RawRepresentable & CaseIterable>(_ text: String, option: String) throws -> T where T.RawValue == String {
-        guard let value = T(rawValue: text) else {
-            throw FineTuneError.invalidOption(name: option, message: "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
-        }
-        return value
     }
 
     /// Parses `flip,rotate:10,zoom:0.1`.

@@ -23,7 +23,7 @@ final class StepCounterLayer: Layer {
 /// Copies the model's parameters and buffers at the end of every epoch.
 final class WeightRecorder: Callback {
     var weights: [Int: [String: [Float]]] = [:]
-    func epochDidEnd(_ epoch: Int, logs: [String: Float], trainer: Trainer) throws {
+    func epochDidEnd(_ epoch: Int, logs: [MetricName: Float], trainer: Trainer) throws {
         weights[epoch] = modelValues(trainer.model)
     }
 }
@@ -36,7 +36,7 @@ final class NaNInjector: Callback {
     init(_ inner: TerminateOnNaN, epoch: Int, batch: Int) { self.inner = inner; self.epoch = epoch; self.batch = batch }
     func trainingDidBegin(_ trainer: Trainer) throws { try inner.trainingDidBegin(trainer) }
     func epochDidBegin(_ epoch: Int, trainer: Trainer) throws { current = epoch; try inner.epochDidBegin(epoch, trainer: trainer) }
-    func batchDidEnd(_ batch: Int, logs: [String: Float], trainer: Trainer) throws {
+    func batchDidEnd(_ batch: Int, logs: [MetricName: Float], trainer: Trainer) throws {
         var logs = logs
         if current == epoch && batch == self.batch { logs["loss"] = .nan }
         try inner.batchDidEnd(batch, logs: logs, trainer: trainer)
@@ -203,7 +203,7 @@ struct TerminateOnNaNTests {
             guard let error = error as? TrainingError else { return false }
             switch error {
             case .nonFiniteLoss(epoch: 0, batch: 0, value: _): return true
-            case .stepFailed(epoch: 0, batch: 0, reason: let reason): return reason.contains("non-finite")
+            case .nonFiniteValues(epoch: 0, batch: 0, reason: let reason): return reason.contains("non-finite")
             default: return false
             }
         }
@@ -267,7 +267,7 @@ struct CSVLoggerTests {
             let path: String
             var counts: [Int] = []
             init(path: String) { self.path = path }
-            func epochDidEnd(_ epoch: Int, logs: [String: Float], trainer: Trainer) throws {
+            func epochDidEnd(_ epoch: Int, logs: [MetricName: Float], trainer: Trainer) throws {
                 counts.append(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count)
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FineTune
+@testable import TuneTraining
 
 /// Small labelled image folders written by the tests: each class is a distinct pattern (stripes of a different
 /// orientation and a different brightness) plus seeded noise, so a fine-tuned model can learn them quickly.
@@ -56,11 +57,20 @@ enum Lite0Weights {
     }
 }
 
+extension ImageClassificationTask {
+    /// The task of an image-classification `recipe`, set up on `dataRoot` as a run would.
+    convenience init(recipe: FineTuneRecipe, dataRoot: String) throws {
+        guard case .imageClassification(let options) = recipe.task else {
+            throw FineTuneError.invalidOption(name: "task", message: "not an image-classification recipe")
+        }
+        try self.init(recipe: recipe, options: options, dataRoot: dataRoot)
+    }
+}
+
 extension FineTuneRecipe {
     /// A recipe small enough for tests: 32² inputs, one epoch per phase, the last two blocks unfrozen, one thread.
     static func tiny(headEpochs: Int = 1, epochs: Int = 1) -> FineTuneRecipe {
-        var recipe = FineTuneRecipe()
-        recipe.imageSize = 32
+        var recipe = FineTuneRecipe(task: .imageClassification(ImageClassificationRecipe(imageSize: 32)))
         recipe.headEpochs = headEpochs
         recipe.fineTuneEpochs = epochs
         recipe.unfreeze = .lastBlocks(2)

@@ -25,11 +25,11 @@ final class RecordingCallback: Callback {
     func trainingDidBegin(_ trainer: Trainer) throws { events.append("begin") }
     func trainingDidEnd(_ trainer: Trainer, history: History) throws { events.append("end") }
     func epochDidBegin(_ epoch: Int, trainer: Trainer) throws { events.append("epoch\(epoch)") }
-    func epochDidEnd(_ epoch: Int, logs: [String: Float], trainer: Trainer) throws {
+    func epochDidEnd(_ epoch: Int, logs: [MetricName: Float], trainer: Trainer) throws {
         events.append("epochEnd\(epoch)")
         if epoch == stopAfterEpoch { trainer.stopTraining = true }
     }
-    func batchDidEnd(_ batch: Int, logs: [String: Float], trainer: Trainer) throws { events.append("batch") }
+    func batchDidEnd(_ batch: Int, logs: [MetricName: Float], trainer: Trainer) throws { events.append("batch") }
 }
 
 @Suite("Trainer")

@@ -154,10 +154,20 @@ public struct ImageFolder: Sendable, Equatable {
 
 /// The training and validation parts of a data set folder.
 public struct ImageFolderSplits: Sendable {
+    /// How the validation part was found.
+    public enum ValidationSource: String, Sendable {
+        /// A `validation/` (or `val/`) folder beside `train/`.
+        case folder
+        /// A seeded, stratified fraction of each class held out of the training images.
+        case split
+        /// No validation part.
+        case none
+    }
+
     public let training: ImageFolder
     public let validation: ImageFolder?
-    /// How the validation part was found: `"folder"`, `"split"` or `"none"`.
-    public let validationSource: String
+    /// How the validation part was found.
+    public let validationSource: ValidationSource
 
     /// Finds the parts under `root`: `root/train` and `root/validation` (or `root/val`) when present; otherwise
     /// `root/<class>/…` for training, with `validationFraction` of each class split off when given.
@@ -171,25 +181,25 @@ public struct ImageFolderSplits: Sendable {
                 try Self.checkClasses(of: validationURL, match: training.classNames)
                 self.training = training
                 validation = try ImageFolder(scanning: validationURL.path, classNames: training.classNames)
-                validationSource = "folder"
+                validationSource = .folder
             } else if let validationFraction {
                 (self.training, validation) = try training.split(validationFraction: validationFraction, seed: seed)
-                validationSource = "split"
+                validationSource = .split
             } else {
                 self.training = training
                 validation = nil
-                validationSource = "none"
+                validationSource = .none
             }
             return
         }
         let all = try ImageFolder(scanning: root, minimumClasses: minimumClasses)
         if let validationFraction {
             (training, validation) = try all.split(validationFraction: validationFraction, seed: seed)
-            validationSource = "split"
+            validationSource = .split
         } else {
             training = all
             validation = nil
-            validationSource = "none"
+            validationSource = .none
         }
     }
 

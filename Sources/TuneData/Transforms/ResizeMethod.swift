@@ -4,7 +4,7 @@
 /// (TensorFlow's `tf.image.resize`, PyTorch's `align_corners=False`), and samples outside the image take the
 /// nearest edge pixel (Keras `fill_mode="nearest"`; downscaling ``bicubic`` drops them like PIL instead). Results
 /// are clamped to 0…255 before normalization.
-public enum ResizeMethod: String, Sendable, CaseIterable {
+public enum ResizeMethod: String, Sendable, CaseIterable, Codable {
     /// Linear interpolation between the two nearest pixels on each axis, without antialiasing — TF
     /// `resize(..., method="bilinear", antialias=False)`, PyTorch `interpolate(mode="bilinear", align_corners=False)`.
     /// Fast; downscaling by more than 2× aliases (use ``area`` for that).

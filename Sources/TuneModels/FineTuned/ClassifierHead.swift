@@ -11,14 +11,15 @@ public enum ClassifierHead: String, Sendable, Codable, CaseIterable {
     /// The logits the head produces for `classCount` classes: 1 for two classes (sigmoid), else `classCount`.
     public static func outputCount(classCount: Int) -> Int { classCount == 2 ? 1 : classCount }
 
-    /// Builds the head for a `[N, channels, side, side]` feature map.
-    public func make(featureChannels channels: Int, featureSide side: Int, classCount: Int, dropout: Float) -> Sequential {
+    /// Builds the head for a feature map of shape `[channels, height, width]` per sample.
+    public func make(featureShape: [Int], classCount: Int, dropout: Float) -> Sequential {
         let outputs = Self.outputCount(classCount: classCount)
+        let channels = featureShape.first ?? 0
         switch self {
         case .pooledDense:
             return Sequential([GlobalAveragePool2D(), Dropout(rate: dropout), Dense(outputs, inFeatures: channels)])
         case .flattenDense256:
-            return Sequential([Flatten(), Dense(256, inFeatures: channels * side * side), ActivationLayer(.relu),
+            return Sequential([Flatten(), Dense(256, inFeatures: featureShape.reduce(1, *)), ActivationLayer(.relu),
                                Dropout(rate: dropout), Dense(outputs, inFeatures: 256)])
         }
     }

@@ -8,7 +8,7 @@ import TuneNN
 /// ``probabilities(_:)`` for per-class probabilities (softmax, or sigmoid for the single logit of two classes).
 public final class FineTunedClassifier: Layer {
     /// The pretrained feature extractor.
-    public let base: EfficientNetLite
+    public let base: any ImageBackbone
     /// The new head.
     public let head: Sequential
     /// Which head was built.
@@ -21,7 +21,7 @@ public final class FineTunedClassifier: Layer {
     public let stages: [ModelStage]
 
     /// Puts a new `headKind` head for `classNames` on `base` (which must be built without its top).
-    public init(base: EfficientNetLite, headKind: ClassifierHead, classNames: [String], imageSize: Int,
+    public init(base: any ImageBackbone, headKind: ClassifierHead, classNames: [String], imageSize: Int,
                 dropout: Float) throws {
         guard !base.includeTop else {
             throw LayerError.invalidConfiguration(layer: "FineTunedClassifier", message: "the base must be built with includeTop: false")
@@ -30,25 +30,22 @@ public final class FineTunedClassifier: Layer {
             throw LayerError.invalidConfiguration(layer: "FineTunedClassifier",
                                                   message: "need at least two classes, got \(classNames.count)")
         }
-        guard imageSize >= 32 else {
-            throw LayerError.invalidConfiguration(layer: "FineTunedClassifier", message: "image size \(imageSize) is below 32")
+        guard imageSize >= base.minimumInputSize else {
+            throw LayerError.invalidConfiguration(layer: "FineTunedClassifier",
+                                                  message: "image size \(imageSize) is below the base's minimum \(base.minimumInputSize)")
         }
         self.base = base
         self.headKind = headKind
         self.classNames = classNames
         self.imageSize = imageSize
-        let side = Self.featureSide(imageSize: imageSize)
-        head = headKind.make(featureChannels: base.featureChannels, featureSide: side, classCount: classNames.count,
-                             dropout: dropout)
+        head = headKind.make(featureShape: base.featureShape(height: imageSize, width: imageSize),
+                             classCount: classNames.count, dropout: dropout)
         stages = base.featureStages + head.layers.enumerated().map { ModelStage(name: "head.\($0.offset)", layer: $0.element) }
         super.init(kind: "FineTunedClassifier")
         registerChild("base", base)
         registerChild("head", head)
         markBuilt()
     }
-
-    /// The side of the base's feature map for `imageSize` inputs (five stride-2 "SAME" steps: ⌈size / 32⌉).
-    public static func featureSide(imageSize: Int) -> Int { (imageSize + 31) / 32 }
 
     public override func forward(_ input: Tensor, context: ForwardContext) throws -> Tensor {
         try stages.run(input, range: 0..<stages.count, context: context)

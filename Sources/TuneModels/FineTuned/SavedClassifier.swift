@@ -22,7 +22,7 @@ public struct SavedClassifier {
         let configuration = try SavedModelConfiguration.read(path: (folder as NSString).appendingPathComponent(Self.configurationFile))
         let architecture = configuration.architecture
         let entry = try ModelRegistry.entry(named: architecture.base)
-        let model = try FineTunedClassifier(base: entry.build(includeTop: false), headKind: architecture.head,
+        let model = try FineTunedClassifier(base: try entry.build(weights: .none, includeTop: false), headKind: architecture.head,
                                             classNames: configuration.classNames, imageSize: architecture.imageSize,
                                             dropout: architecture.dropout)
         let weights = (folder as NSString).appendingPathComponent(Self.weightsFile)

@@ -27,36 +27,58 @@ public struct SavedModelConfiguration: Codable, Sendable, Equatable {
         }
     }
 
-    /// How files become model inputs.
+    /// How files become model inputs. In the file the normalization is spelled out flat (`normalization` name,
+    /// `mean`, `standard_deviation`), so a person can read it and other tools need no FineTune types.
     public struct Preprocessing: Codable, Sendable, Equatable {
         public var height: Int
         public var width: Int
-        /// A ``ResizeMethod`` raw value.
-        public var resize: String
+        public var resize: ResizeMethod
         public var centerCrop: Bool
-        /// The normalization's name (`symmetric127`, …) and its per-channel mean and standard deviation.
-        public var normalization: String
-        public var mean: [Float]
-        public var standardDeviation: [Float]
+        public var normalization: Normalization
+
+        private enum CodingKeys: String, CodingKey {
+            case height, width, resize, centerCrop, normalization, mean, standardDeviation
+        }
 
         /// The record of `preprocessing`.
         public init(_ preprocessing: ImagePreprocessing) {
             height = preprocessing.height
             width = preprocessing.width
-            resize = preprocessing.method.rawValue
+            resize = preprocessing.method
             centerCrop = preprocessing.centerCrop
-            normalization = preprocessing.normalization.name
-            mean = preprocessing.normalization.mean
-            standardDeviation = preprocessing.normalization.standardDeviation
+            normalization = preprocessing.normalization
+        }
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            height = try container.decode(Int.self, forKey: .height)
+            width = try container.decode(Int.self, forKey: .width)
+            resize = try container.decode(ResizeMethod.self, forKey: .resize)
+            centerCrop = try container.decode(Bool.self, forKey: .centerCrop)
+            let name = try container.decode(String.self, forKey: .normalization)
+            let mean = try container.decode([Float].self, forKey: .mean)
+            let deviation = try container.decode([Float].self, forKey: .standardDeviation)
+            do {
+                normalization = try Normalization(name: name, mean: mean, standardDeviation: deviation)
+            } catch {
+                throw DecodingError.dataCorruptedError(forKey: .normalization, in: container, debugDescription: "\(error)")
+            }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(height, forKey: .height)
+            try container.encode(width, forKey: .width)
+            try container.encode(resize, forKey: .resize)
+            try container.encode(centerCrop, forKey: .centerCrop)
+            try container.encode(normalization.name, forKey: .normalization)
+            try container.encode(normalization.mean, forKey: .mean)
+            try container.encode(normalization.standardDeviation, forKey: .standardDeviation)
         }
 
         /// The preprocessing this record describes.
         public func make() throws -> ImagePreprocessing {
-            guard let method = ResizeMethod(rawValue: resize) else {
-                throw SavedModelError.invalidConfiguration(key: "preprocessing.resize", message: "unknown resize method \"\(resize)\"")
-            }
-            let normalization = try Normalization(name: normalization, mean: mean, standardDeviation: standardDeviation)
-            let result = ImagePreprocessing(height: height, width: width, method: method, centerCrop: centerCrop,
+            let result = ImagePreprocessing(height: height, width: width, method: resize, centerCrop: centerCrop,
                                             normalization: normalization)
             try result.validate()
             return result

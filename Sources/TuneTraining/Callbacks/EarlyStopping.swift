@@ -15,7 +15,7 @@ import TuneNN
 /// listing the metrics that are there (for example `val_loss` when `fit` has no validation data).
 public final class EarlyStopping: Callback {
     /// The metric watched, e.g. `val_loss`.
-    public let monitor: String
+    public let monitor: MetricName
     /// The smallest change that counts as an improvement.
     public let minDelta: Float
     /// Epochs without improvement tolerated before stopping.
@@ -41,7 +41,7 @@ public final class EarlyStopping: Callback {
     ///   - patience: epochs without improvement after which training stops.
     ///   - mode: whether lower or higher is better; `.auto` picks lower for names ending in `loss`.
     ///   - restoreBestWeights: put the best epoch's parameters and buffers back when stopping and at the end.
-    public init(monitor: String = "val_loss", minDelta: Float = 0, patience: Int = 0, mode: MonitorMode = .auto,
+    public init(monitor: MetricName = .validationLoss, minDelta: Float = 0, patience: Int = 0, mode: MonitorMode = .auto,
                 restoreBestWeights: Bool = false) throws {
         guard patience >= 0 else {
             throw CallbackError.invalidArgument(callback: "EarlyStopping", name: "patience", message: "must be at least 0, got \(patience)")
@@ -65,7 +65,7 @@ public final class EarlyStopping: Callback {
         lastEpoch = nil
     }
 
-    public func epochDidEnd(_ epoch: Int, logs: [String: Float], trainer: Trainer) throws {
+    public func epochDidEnd(_ epoch: Int, logs: [MetricName: Float], trainer: Trainer) throws {
         let current = try tracker.value(in: logs)
         lastEpoch = epoch
         if restoreBestWeights && bestWeights == nil { bestWeights = WeightSnapshot(trainer.model) }

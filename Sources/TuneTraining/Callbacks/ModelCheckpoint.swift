@@ -21,7 +21,7 @@ public final class ModelCheckpoint: Callback {
     /// The file written; `{epoch}` is replaced by the 1-based epoch.
     public let path: String
     /// The metric watched, e.g. `val_loss`.
-    public let monitor: String
+    public let monitor: MetricName
     /// Whether only improvements are saved.
     public let saveBestOnly: Bool
     private let tracker: MetricMonitor
@@ -31,7 +31,7 @@ public final class ModelCheckpoint: Callback {
     /// The files written in the current run, with their 0-based epochs, in order.
     public private(set) var saved: [(epoch: Int, path: String)] = []
 
-    public init(path: String, monitor: String = "val_loss", saveBestOnly: Bool = true, mode: MonitorMode = .auto) {
+    public init(path: String, monitor: MetricName = .validationLoss, saveBestOnly: Bool = true, mode: MonitorMode = .auto) {
         self.path = path
         self.monitor = monitor
         self.saveBestOnly = saveBestOnly
@@ -43,16 +43,16 @@ public final class ModelCheckpoint: Callback {
         saved = []
     }
 
-    public func epochDidEnd(_ epoch: Int, logs: [String: Float], trainer: Trainer) throws {
-        var metadata = ["epoch": "\(epoch + 1)", "monitor": monitor]
+    public func epochDidEnd(_ epoch: Int, logs: [MetricName: Float], trainer: Trainer) throws {
+        var metadata = ["epoch": "\(epoch + 1)", "monitor": monitor.rawValue]
         if saveBestOnly {
             let current = try tracker.value(in: logs)
             guard tracker.isImprovement(current, over: bestValue) else { return }
             bestValue = current
-            metadata[monitor] = "\(current)"
+            metadata[monitor.rawValue] = "\(current)"
         } else if let current = logs[monitor] {
             if tracker.isImprovement(current, over: bestValue) { bestValue = current }
-            metadata[monitor] = "\(current)"
+            metadata[monitor.rawValue] = "\(current)"
         }
         let target = path.replacingOccurrences(of: "{epoch}", with: "\(epoch + 1)")
         try Safetensors.write(Self.state(of: trainer.model), to: target, metadata: metadata)

@@ -14,25 +14,25 @@ public enum MonitorMode: Sendable, Equatable {
 /// Reads one metric from epoch logs and decides whether a value improves on the best so far.
 struct MetricMonitor: Sendable {
     let callback: String
-    let name: String
+    let name: MetricName
     let minDelta: Float
     /// Whether lower values are better, after resolving ``MonitorMode/auto``.
     let lowerIsBetter: Bool
 
-    init(callback: String, name: String, mode: MonitorMode, minDelta: Float) {
+    init(callback: String, name: MetricName, mode: MonitorMode, minDelta: Float) {
         self.callback = callback
         self.name = name
         self.minDelta = abs(minDelta)
         switch mode {
         case .min: lowerIsBetter = true
         case .max: lowerIsBetter = false
-        case .auto: lowerIsBetter = name.hasSuffix("loss")
+        case .auto: lowerIsBetter = name.isLoss
         }
     }
 
     /// The metric's value in `logs`; throws ``CallbackError/unknownMetric(callback:monitor:available:)`` listing
     /// the names present when it is missing.
-    func value(in logs: [String: Float]) throws -> Float {
+    func value(in logs: [MetricName: Float]) throws -> Float {
         guard let value = logs[name] else {
             throw CallbackError.unknownMetric(callback: callback, monitor: name, available: History(epochs: [logs]).metricNames)
         }

@@ -7,7 +7,7 @@
 /// from the logs throws ``CallbackError/unknownMetric(callback:monitor:available:)``.
 public final class ReduceLROnPlateau: Callback {
     /// The metric watched, e.g. `val_loss`.
-    public let monitor: String
+    public let monitor: MetricName
     /// The factor the rate is multiplied by, in (0, 1).
     public let factor: Float
     /// Epochs without improvement before a reduction.
@@ -29,7 +29,7 @@ public final class ReduceLROnPlateau: Callback {
     /// Every reduction made in the current run: (0-based epoch, old rate, new rate).
     public private(set) var reductions: [(epoch: Int, from: Float, to: Float)] = []
 
-    public init(monitor: String = "val_loss", factor: Float = 0.1, patience: Int = 10, mode: MonitorMode = .auto,
+    public init(monitor: MetricName = .validationLoss, factor: Float = 0.1, patience: Int = 10, mode: MonitorMode = .auto,
                 minDelta: Float = 1e-4, cooldown: Int = 0, minLearningRate: Float = 0) throws {
         func bad(_ name: String, _ message: String) -> CallbackError {
             .invalidArgument(callback: "ReduceLROnPlateau", name: name, message: message)
@@ -60,7 +60,7 @@ public final class ReduceLROnPlateau: Callback {
         reductions = []
     }
 
-    public func epochDidEnd(_ epoch: Int, logs: [String: Float], trainer: Trainer) throws {
+    public func epochDidEnd(_ epoch: Int, logs: [MetricName: Float], trainer: Trainer) throws {
         let current = try tracker.value(in: logs)
         if inCooldown {
             cooldownCounter -= 1

@@ -1,7 +1,7 @@
 /// Stops training cleanly when a batch reports a NaN or infinite loss, like Keras's `TerminateOnNaN`.
 ///
 /// How this relates to the trainer: ``Trainer/trainStep(_:epoch:index:trackers:)`` already refuses non-finite values
-/// inside a step — the loss functions reject NaN/infinite predictions (``TrainingError/stepFailed(epoch:batch:reason:)``)
+/// inside a step — the loss functions reject NaN/infinite predictions (``TrainingError/nonFiniteValues(epoch:batch:reason:)``)
 /// and a non-finite batch loss throws ``TrainingError/nonFiniteLoss(epoch:batch:value:)`` — before the optimizer step,
 /// so the weights are never updated from a NaN gradient and `fit` ends with that error (naming epoch and batch). This callback covers what reaches
 /// the logs instead — the running `loss` passed to ``Callback/batchDidEnd(_:logs:trainer:)`` (which can still
@@ -31,8 +31,8 @@ public final class TerminateOnNaN: Callback {
         self.epoch = epoch
     }
 
-    public func batchDidEnd(_ batch: Int, logs: [String: Float], trainer: Trainer) throws {
-        guard let loss = logs["loss"], !loss.isFinite else { return }
+    public func batchDidEnd(_ batch: Int, logs: [MetricName: Float], trainer: Trainer) throws {
+        guard let loss = logs[.loss], !loss.isFinite else { return }
         let text = "TerminateOnNaN: the loss became \(loss) at epoch \(epoch + 1), batch \(batch + 1); stopping training"
         message = text
         terminatedAt = (epoch, batch)

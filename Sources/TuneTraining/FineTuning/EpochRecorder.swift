@@ -6,7 +6,7 @@ import TuneNN
 /// replaced atomically, so a run killed at any moment resumes from its last finished epoch.
 final class EpochRecorder: Callback {
     private(set) var progress: RunProgress
-    private let phase: Int
+    private let phase: TrainingPhase
     private let phaseEnd: Int
     private let folder: RunFolder
     private let recipe: FineTuneRecipe
@@ -17,7 +17,7 @@ final class EpochRecorder: Callback {
     private let observer: ((EpochRecord) -> Void)?
     private var epochStart = Date()
 
-    init(progress: RunProgress, phase: Int, phaseEnd: Int, folder: RunFolder, recipe: FineTuneRecipe, dataRoot: String,
+    init(progress: RunProgress, phase: TrainingPhase, phaseEnd: Int, folder: RunFolder, recipe: FineTuneRecipe, dataRoot: String,
          model: Layer, optimizer: any CheckpointableOptimizer, observer: ((EpochRecord) -> Void)?) {
         self.observer = observer
         self.progress = progress
@@ -32,7 +32,7 @@ final class EpochRecorder: Callback {
 
     func epochDidBegin(_ epoch: Int, trainer: Trainer) throws { epochStart = Date() }
 
-    func epochDidEnd(_ epoch: Int, logs: [String: Float], trainer: Trainer) throws {
+    func epochDidEnd(_ epoch: Int, logs: [MetricName: Float], trainer: Trainer) throws {
         progress.history.append(EpochRecord(phase: phase, epoch: epoch + 1, metrics: logs, learningRate: optimizer.learningRate,
                                             seconds: Date().timeIntervalSince(epochStart)))
         // A phase stopped early (EarlyStopping) counts as finished, so a resumed run goes on with the next phase.

@@ -4,45 +4,47 @@ import TuneData
 import TuneModels
 import TuneNN
 
-/// The outputs of a model's frozen, deterministic prefix for every image of a data set, computed once so that
+/// The outputs of a model's frozen, deterministic prefix for every sample of one split, computed once so that
 /// training runs only the rest of the model.
 ///
-/// Rows are kept in the data set's file order (the images the loader could read), with their class and path, so
-/// ``CachedBatches`` can replay exactly the batches the image loader would have produced.
+/// Rows are kept in the split's order (the samples the task's caching batches gave), with their targets and paths,
+/// so ``CachedBatches`` can replay exactly the batches the task's own loader would have produced.
 final class FeatureCache: @unchecked Sendable {
+    /// The split the rows come from.
+    let split: DataSplit
     /// The stage index whose input the rows are (the prefix is stages `0..<stage`).
     let stage: Int
     /// The shape of one row, e.g. `[192, 2, 2]`.
     let rowShape: [Int]
-    let classIndices: [Int]
+    /// The shape of one sample's target (`[]` for a class index, `[1]` for a binary label), or `nil` for none.
+    let targetShape: [Int]?
+    let targets: [Float]
     let paths: [String]
     private let store: FeatureStore
 
-    private init(stage: Int, rowShape: [Int], classIndices: [Int], paths: [String], store: FeatureStore) {
+    private init(split: DataSplit, stage: Int, rowShape: [Int], targetShape: [Int]?, targets: [Float], paths: [String],
+                 store: FeatureStore) {
+        self.split = split
         self.stage = stage
         self.rowShape = rowShape
-        self.classIndices = classIndices
+        self.targetShape = targetShape
+        self.targets = targets
         self.paths = paths
         self.store = store
     }
 
-    var count: Int { classIndices.count }
+    var count: Int { paths.count }
     var isOnDisk: Bool { store.isOnDisk }
     var byteCount: Int { store.byteCount }
 
-    /// Runs `stages[0..<stage]` over every readable image of `folder` (no augmentation, file order) in batches.
-    static func build(folder: ImageFolder, preprocessing: ImagePreprocessing, stages: [ModelStage], stage: Int,
-                      batchSize: Int, memoryBudget: Int, spillPath: String) throws -> FeatureCache {
-        var options = ImageFolderLoader.Options()
-        options.batchSize = batchSize
-        options.shuffle = false
-        options.labelMode = .sparse
-        let loader = try ImageFolderLoader(folder: folder, preprocessing: preprocessing, options: options)
-        var iterator = try loader.makeBatchIterator(epoch: 0)
-        return try collect(stage: stage, capacity: folder.count, memoryBudget: memoryBudget, spillPath: spillPath) {
+    /// Runs `stages[0..<stage]` over every batch of `source` (at most `capacity` samples, in order).
+    static func build(split: DataSplit, from source: any BatchSource, capacity: Int, stages: [ModelStage], stage: Int,
+                      memoryBudget: Int, spillPath: String) throws -> FeatureCache {
+        var iterator = try source.makeBatchIterator(epoch: 0)
+        return try collect(split: split, stage: stage, capacity: capacity, memoryBudget: memoryBudget, spillPath: spillPath) {
             guard let batch = try iterator.next() else { return nil }
             let output = try withoutGradient { try stages.run(batch.inputs, range: 0..<stage, context: .inference) }
-            return (output, batch.targets?.scalars.map { Int($0) } ?? [], batch.paths)
+            return (output, batch.targets, batch.paths)
         }
     }
 
@@ -51,54 +53,109 @@ final class FeatureCache: @unchecked Sendable {
                   spillPath: String) throws -> FeatureCache {
         guard stage > self.stage else { return self }
         var start = 0
-        return try Self.collect(stage: stage, capacity: count, memoryBudget: memoryBudget, spillPath: spillPath) {
+        return try Self.collect(split: split, stage: stage, capacity: count, memoryBudget: memoryBudget, spillPath: spillPath) {
             guard start < count else { return nil }
             let indices = Array(start..<min(count, start + batchSize))
             start += indices.count
             let input = store.gather(indices, rowShape: rowShape)
             let output = try withoutGradient { try stages.run(input, range: self.stage..<stage, context: .inference) }
-            return (output, indices.map { classIndices[$0] }, indices.map { paths[$0] })
+            return (output, try self.targets(indices), indices.map { paths[$0] })
         }
     }
 
-    /// Fills a new store from `next` (outputs, classes, paths per batch) until it returns `nil`.
-    private static func collect(stage: Int, capacity: Int, memoryBudget: Int, spillPath: String,
-                                next: () throws -> (Tensor, [Int], [String])?) throws -> FeatureCache {
+    /// Fills a new store from `next` (outputs, targets, paths per batch) until it returns `nil`.
+    private static func collect(split: DataSplit, stage: Int, capacity: Int, memoryBudget: Int, spillPath: String,
+                                next: () throws -> (Tensor, Tensor?, [String])?) throws -> FeatureCache {
         var store: FeatureStore?
         var rowShape: [Int] = []
-        var classes: [Int] = []
+        var targetShape: [Int]?
+        var targets: [Float] = []
         var paths: [String] = []
-        while let (output, batchClasses, batchPaths) = try next() {
+        while let (output, batchTargets, batchPaths) = try next() {
             if store == nil {
                 rowShape = Array(output.shape.dimensions.dropFirst())
+                targetShape = batchTargets.map { Array($0.shape.dimensions.dropFirst()) }
                 store = try FeatureStore(rowLength: rowShape.reduce(1, *), capacity: capacity, memoryBudget: memoryBudget,
                                          spillPath: spillPath)
             }
+            let rows = output.shape[0]
+            guard batchPaths.isEmpty || rows == batchPaths.count, (batchTargets == nil) == (targetShape == nil) else {
+                throw FineTuneError.runFolder(path: spillPath, message: "a batch of \(rows) features came with "
+                                              + "\(batchPaths.count) paths and \(batchTargets == nil ? "no" : "some") targets")
+            }
             try store?.append(output)
-            classes += batchClasses
-            paths += batchPaths
+            targets += batchTargets?.scalars ?? []
+            paths += batchPaths.isEmpty ? Array(repeating: "", count: rows) : batchPaths
         }
-        guard let store else { throw TrainingError.emptyDataset(name: "feature cache") }
+        guard let store else { throw TrainingError.emptyDataset(name: "feature cache (\(split.rawValue))") }
         try store.finish()
-        return FeatureCache(stage: stage, rowShape: rowShape, classIndices: classes, paths: paths, store: store)
+        return FeatureCache(split: split, stage: stage, rowShape: rowShape, targetShape: targetShape, targets: targets,
+                            paths: paths, store: store)
     }
 
     /// The rows at `indices` as one tensor.
     func features(_ indices: [Int]) -> Tensor { store.gather(indices, rowShape: rowShape) }
 
+    /// The targets at `indices` as one tensor, or `nil` when the samples have none.
+    func targets(_ indices: [Int]) throws -> Tensor? {
+        guard let targetShape else { return nil }
+        let length = targetShape.reduce(1, *)
+        var values: [Float] = []
+        values.reserveCapacity(indices.count * length)
+        for index in indices { values += targets[(index * length)..<((index + 1) * length)] }
+        return try Tensor(shape: Shape([indices.count] + targetShape), scalars: values)
+    }
+
     /// Deletes any spill file.
     func discard() { store.removeFile() }
 }
 
-/// Batches of cached features in the order an ``ImageFolderLoader`` with the same seed would give the images, so
-/// training on the cache reproduces training on the images.
+/// The feature caches of a run, each known by what it holds: the split and the stage its rows feed.
+struct FeatureCacheSet {
+    private var caches: [Key: FeatureCache] = [:]
+
+    private struct Key: Hashable {
+        let split: DataSplit
+        let stage: Int
+    }
+
+    /// The cache of `split` whose rows feed `stage`.
+    subscript(split: DataSplit, stage stage: Int) -> FeatureCache? { caches[Key(split: split, stage: stage)] }
+
+    /// The stages with a cache of every split.
+    var completeStages: [Int] {
+        Set(caches.keys.map(\.stage)).filter { stage in DataSplit.allCases.allSatisfy { self[$0, stage: stage] != nil } }.sorted()
+    }
+
+    /// The cache of `split` nearest before (or at) `stage`, the one to advance from.
+    func nearest(_ split: DataSplit, atOrBefore stage: Int) -> FeatureCache? {
+        caches.values.filter { $0.split == split && $0.stage <= stage }.max { $0.stage < $1.stage }
+    }
+
+    mutating func insert(_ cache: FeatureCache) {
+        caches[Key(split: cache.split, stage: cache.stage)]?.discard()
+        caches[Key(split: cache.split, stage: cache.stage)] = cache
+    }
+
+    /// Deletes the caches of the stages `keep` does not name.
+    mutating func discard(keeping keep: Set<Int>) {
+        for (key, cache) in caches where !keep.contains(key.stage) {
+            cache.discard()
+            caches[key] = nil
+        }
+    }
+
+    /// Deletes every cache.
+    mutating func discardAll() { discard(keeping: []) }
+}
+
+/// Batches of cached features in the order the task's loader with the same seed would give the samples, so
+/// training on the cache reproduces training on the inputs.
 struct CachedBatches: BatchSource {
     let cache: FeatureCache
     let batchSize: Int
     let shuffle: Bool
     let seed: UInt64
-    let labelMode: LabelMode
-    let classCount: Int
 
     var batchCount: Int { (cache.count + batchSize - 1) / batchSize }
 
@@ -108,18 +165,7 @@ struct CachedBatches: BatchSource {
     }
 
     func batch(_ indices: [Int]) throws -> Batch {
-        let classes = indices.map { Float(cache.classIndices[$0]) }
-        let targets: Tensor?
-        switch labelMode {
-        case .none: targets = nil
-        case .binary: targets = try Tensor(shape: [classes.count, 1], scalars: classes)
-        case .sparse: targets = try Tensor(shape: [classes.count], scalars: classes)
-        case .categorical:
-            var oneHot = [Float](repeating: 0, count: classes.count * classCount)
-            for (row, label) in classes.enumerated() { oneHot[row * classCount + Int(label)] = 1 }
-            targets = try Tensor(shape: [classes.count, classCount], scalars: oneHot)
-        }
-        return try Batch(inputs: cache.features(indices), targets: targets, paths: indices.map { cache.paths[$0] })
+        try Batch(inputs: cache.features(indices), targets: try cache.targets(indices), paths: indices.map { cache.paths[$0] })
     }
 }
 

@@ -11,20 +11,21 @@ public struct FineTuneResult {
     public let folder: RunFolder
     /// Every epoch of both phases.
     public let history: [EpochRecord]
-    /// The final model on the validation images.
-    public let evaluation: ClassificationReport
+    /// The final model on the validation data, for classification tasks.
+    public let evaluation: ClassificationReport?
     /// Wall time of the whole run in this process, including data scanning and caching.
     public let seconds: Double
 }
 
-/// Runs the Keras fine-tuning guide's recipe on an image folder and writes a self-describing run folder:
+/// Runs the Keras fine-tuning guide's recipe and writes a self-describing run folder:
 ///
 /// 1. check the setup and print it; 2. phase 1: train a new head on the frozen base; 3. phase 2: unfreeze the last
-/// blocks and train on at a lower rate; 4. evaluate on the validation images; 5. write `config.json`,
+/// blocks and train on at a lower rate; 4. evaluate on the validation data; 5. write `config.json`,
 /// `model.safetensors`, `history.csv` and `report.html`.
 ///
-/// When everything before the first trainable stage is frozen and deterministic (no augmentation, BatchNorm in
-/// inference mode, no dropout), that prefix's outputs are computed once per image — in memory within
+/// What is learned from which data is the task's (``FineTuneRecipe/task``); everything else is here. When everything
+/// before the first trainable stage is frozen and deterministic (no augmentation, BatchNorm in inference mode, no
+/// dropout), that prefix's outputs are computed once per sample — in memory within
 /// ``FineTuneRecipe/featureCacheMemoryMiB``, else as Float16 under `RUN/cache` — and both phases train only the
 /// rest. After every epoch an atomic checkpoint lets ``resuming(folder:)`` continue a killed run so that it ends
 /// with the same weights as an uninterrupted one (same seed and thread count).
@@ -66,6 +67,14 @@ public final class FineTuner {
         return FineTuner(checkpoint: try RunCheckpoint.read(path: folder.checkpointPath), folder: folder)
     }
 
+    /// The task the recipe names, set up on `dataRoot`.
+    private func makeTask() throws -> any FineTuneTask {
+        switch recipe.task {
+        case .imageClassification(let options):
+            return try ImageClassificationTask(recipe: recipe, options: options, dataRoot: dataRoot)
+        }
+    }
+
     /// Runs (or resumes) the recipe to the end.
     @discardableResult
     public func run() throws -> FineTuneResult {
@@ -76,113 +85,128 @@ public final class FineTuner {
                                               message: "already holds a run (\((existing as NSString).lastPathComponent)); resume it with --resume or choose another --out")
             }
         }
+        try recipe.validate()
         try folder.create()
         if let threads = recipe.threads { ComputeThreads.set(threads) }
-        let setup = try FineTuneSetup(recipe: recipe, dataRoot: dataRoot)
+        let task = try makeTask()
         var progress = RunProgress(completedEpochs: 0, globalStep: 0, optimizerIterations: 0,
                                    learningRate: recipe.learningRate, history: [])
         if let checkpoint {
-            try setup.model.load(checkpoint.modelState, strict: true)
+            try task.model.load(checkpoint.modelState, strict: true)
             progress = checkpoint.progress
             log("Resuming \(folder.path) after epoch \(progress.completedEpochs) of \(recipe.totalEpochs)")
         }
-        let duplicates = try DatasetInspection.duplicates(between: setup.training, and: setup.validation).count
-        log(setup.setupCheck(duplicates: duplicates))
+        log(SetupCheck(recipe: recipe, task: task).text(duplicates: try task.duplicatesBetweenSplits()))
 
-        let remaining = setup.phases.filter { $0.epochs.upperBound > progress.completedEpochs }
-        let prefixes = remaining.map { setup.cacheableStageCount(phase: $0.phase) }
-        var caches = try buildCaches(setup, at: prefixes.min() ?? 0)
-        defer { caches.forEach { $0.discard() } }
-        var final: (model: Layer, validation: any BatchSource) = (setup.model, try setup.loader(training: false))
-        for ((phase, epochs), prefix) in zip(remaining, prefixes) {
-            setup.configure(phase: phase)
-            let (training, validation, trainedModel) = try sources(setup, prefix: prefix, caches: &caches)
-            progress = try train(setup, phase: phase, epochs: epochs, training: training, validation: validation,
+        let remaining = recipe.phases.filter { $0.epochs.upperBound > progress.completedEpochs }
+        let cacheStages = remaining.map { cacheableStageCount(task, phase: $0.phase) }
+        var caches = try buildCaches(task, at: cacheStages.min() ?? 0)
+        defer { caches.discardAll() }
+        var final: (model: Layer, validation: any BatchSource) = (task.model, try task.batches(.validation))
+        for (index, ((phase, epochs), stage)) in zip(remaining, cacheStages).enumerated() {
+            task.configure(phase: phase)
+            let (training, validation, trainedModel) = try sources(task, stage: stage, caches: &caches)
+            progress = try train(task, phase: phase, epochs: epochs, training: training, validation: validation,
                                  model: trainedModel, progress: progress)
             final = (trainedModel, validation)
-            // Caches made for this phase alone are not needed by the next one.
-            if phase != remaining.last?.phase, caches.count > 2 {
-                let (kept, done) = (Array(caches.prefix(2)), caches[2...].filter { $0.stage == prefix })
-                done.forEach { $0.discard() }
-                caches = kept + caches[2...].filter { $0.stage != prefix }
-            }
+            // Keep only what a later phase reads: its own stage's caches, and the first ones to advance from.
+            let later = Set(cacheStages.dropFirst(index + 1))
+            caches.discard(keeping: later.isEmpty ? [stage] : later.union([cacheStages.min() ?? 0]))
         }
-        let evaluation = try RunOutputs(setup: setup, folder: folder, history: progress.history)
-            .write(model: final.model, validation: final.validation, seconds: Date().timeIntervalSince(start)
-                   + (checkpoint?.progress.history.reduce(0) { $0 + $1.seconds } ?? 0))
+        let previousSeconds = checkpoint?.progress.history.reduce(0) { $0 + $1.seconds } ?? 0
+        let evaluation = try task.evaluate(trainedModel: final.model, validation: final.validation)
+        try RunOutputs(recipe: recipe, dataRoot: dataRoot, folder: folder, history: progress.history)
+            .write(model: task.model, task: task, evaluation: evaluation, seconds: Date().timeIntervalSince(start) + previousSeconds)
         try? FileManager.default.removeItem(atPath: folder.checkpointPath)
         try? FileManager.default.removeItem(atPath: folder.cachePath)
         let seconds = Date().timeIntervalSince(start)
-        log(String(format: "Validation accuracy: %.2f%% on %d images (%@ training, %.0f s in this process)",
-                   evaluation.accuracy * 100, setup.validation.count, "\(recipe.totalEpochs) epochs", seconds))
+        log(evaluation.summary + String(format: " (%d epochs, %.0f s in this process)", recipe.totalEpochs, seconds))
         log("Run folder: \(folder.path) (model.safetensors, config.json, history.csv)")
         log("Report: \(folder.reportPath)")
-        return FineTuneResult(folder: folder, history: progress.history, evaluation: evaluation, seconds: seconds)
+        return FineTuneResult(folder: folder, history: progress.history, evaluation: evaluation.classification, seconds: seconds)
     }
 
-    /// Training and validation caches of the first `prefix` stages, or none when nothing can be cached.
-    private func buildCaches(_ setup: FineTuneSetup, at prefix: Int) throws -> [FeatureCache] {
-        guard prefix > 0 else {
-            if recipe.featureCache == .auto && recipe.augmentation.isEnabled { log("Feature cache: off (augmentation changes every epoch's inputs)") }
-            return []
+    /// The number of leading stages that are frozen and deterministic in `phase` (0 when the cache is off or the
+    /// inputs change every epoch).
+    private func cacheableStageCount(_ task: any FineTuneTask, phase: TrainingPhase) -> Int {
+        guard recipe.featureCache == .auto, task.uncacheableReason == nil else { return 0 }
+        task.configure(phase: phase)
+        return task.stages.frozenPrefixCount
+    }
+
+    /// Training and validation caches of the first `stage` stages, or none when nothing can be cached.
+    private func buildCaches(_ task: any FineTuneTask, at stage: Int) throws -> FeatureCacheSet {
+        var caches = FeatureCacheSet()
+        guard stage > 0 else {
+            if recipe.featureCache == .auto, let reason = task.uncacheableReason { log("Feature cache: off (\(reason))") }
+            return caches
         }
         let started = Date()
-        let budget = recipe.featureCacheMemoryMiB << 20
-        let stages = setup.model.stages
-        let training = try FeatureCache.build(folder: setup.training, preprocessing: setup.preprocessing, stages: stages,
-                                              stage: prefix, batchSize: 64, memoryBudget: budget,
-                                              spillPath: (folder.cachePath as NSString).appendingPathComponent("train-\(prefix).f16"))
-        let validation = try FeatureCache.build(folder: setup.validation, preprocessing: setup.preprocessing, stages: stages,
-                                                stage: prefix, batchSize: 64, memoryBudget: max(budget - training.byteCount, 0),
-                                                spillPath: (folder.cachePath as NSString).appendingPathComponent("validation-\(prefix).f16"))
+        var budget = recipe.featureCacheMemoryMiB << 20
+        for split in DataSplit.allCases {
+            let cache = try FeatureCache.build(split: split, from: try task.cachingBatches(split),
+                                               capacity: task.sampleCount(split), stages: task.stages, stage: stage,
+                                               memoryBudget: budget, spillPath: spillPath(split, stage: stage))
+            budget = max(budget - cache.byteCount, 0)
+            caches.insert(cache)
+        }
+        guard let training = caches[.training, stage: stage], let validation = caches[.validation, stage: stage] else { return caches }
         let place = training.isOnDisk || validation.isOnDisk ? "Float16 files under \(folder.cachePath)" : "memory"
-        log(String(format: "Feature cache: %d + %d images through %@…%@ (%@ per image) in %.1f s, %.0f MiB in %@",
-                   training.count, validation.count, stages[0].name, stages[prefix - 1].name,
+        log(String(format: "Feature cache: %d + %d samples through %@…%@ (%@ per sample) in %.1f s, %.0f MiB in %@",
+                   training.count, validation.count, task.stages[0].name, task.stages[stage - 1].name,
                    training.rowShape.map(String.init).joined(separator: "×"), Date().timeIntervalSince(started),
                    Double(training.byteCount + validation.byteCount) / 1_048_576, place))
-        return [training, validation]
+        return caches
     }
 
-    /// The data and the model to train for a phase whose first `prefix` stages are frozen: cached features and the
-    /// stage suffix when a cache reaches that far, else images and the whole model.
-    private func sources(_ setup: FineTuneSetup, prefix: Int, caches: inout [FeatureCache])
+    private func spillPath(_ split: DataSplit, stage: Int) -> String {
+        (folder.cachePath as NSString).appendingPathComponent("\(split.rawValue)-stage\(stage).f16")
+    }
+
+    /// The data and the model to train for a phase whose first `stage` stages are frozen: cached features and the
+    /// stage suffix when a cache reaches that far (advancing an earlier one if needed), else the task's own batches
+    /// and the whole model.
+    private func sources(_ task: any FineTuneTask, stage: Int, caches: inout FeatureCacheSet)
         throws -> (any BatchSource, any BatchSource, Layer) {
-        guard prefix > 0, caches.count >= 2, caches[0].stage <= prefix else {
-            return (try setup.loader(training: true), try setup.loader(training: false), setup.model)
+        let uncached = { (try task.batches(.training), try task.batches(.validation), task.model) }
+        guard stage > 0 else { return try uncached() }
+        for split in DataSplit.allCases where caches[split, stage: stage] == nil {
+            guard let earlier = caches.nearest(split, atOrBefore: stage) else { return try uncached() }
+            caches.insert(try earlier.advanced(through: task.stages, to: stage, batchSize: 64,
+                                               memoryBudget: recipe.featureCacheMemoryMiB << 20,
+                                               spillPath: spillPath(split, stage: stage)))
         }
-        if !caches.contains(where: { $0.stage == prefix }) {
-            let budget = recipe.featureCacheMemoryMiB << 20
-            // The first two caches (training, validation) start nearest the input; later phases reuse them.
-            caches += try caches.prefix(2).enumerated().map { index, cache in
-                try cache.advanced(through: setup.model.stages, to: prefix, batchSize: 64, memoryBudget: budget,
-                                   spillPath: (folder.cachePath as NSString).appendingPathComponent("stage\(prefix)-\(index).f16"))
-            }
+        guard let training = caches[.training, stage: stage], let validation = caches[.validation, stage: stage] else {
+            return try uncached()
         }
-        let pair = caches.filter { $0.stage == prefix }
-        guard pair.count == 2 else {
-            return (try setup.loader(training: true), try setup.loader(training: false), setup.model)
+        return (CachedBatches(cache: training, batchSize: recipe.batchSize, shuffle: true, seed: recipe.seed),
+                CachedBatches(cache: validation, batchSize: recipe.batchSize, shuffle: false, seed: recipe.seed),
+                StageSuffix(stages: task.stages, from: stage))
+    }
+
+    /// A fresh optimizer for `phase` (a new one per phase, as Keras's recompile).
+    private func makeOptimizer(phase: TrainingPhase) -> any CheckpointableOptimizer {
+        let rate = recipe.learningRate(for: phase)
+        switch recipe.optimizer {
+        case .adam: return Adam(learningRate: rate)
+        case .adamw: return AdamW(learningRate: rate)
+        case .sgd: return SGD(learningRate: rate, momentum: 0.9)
         }
-        let classCount = setup.training.classNames.count
-        let training = CachedBatches(cache: pair[0], batchSize: recipe.batchSize, shuffle: true, seed: recipe.seed,
-                                     labelMode: setup.labelMode, classCount: classCount)
-        let validation = CachedBatches(cache: pair[1], batchSize: recipe.batchSize, shuffle: false, seed: recipe.seed,
-                                       labelMode: setup.labelMode, classCount: classCount)
-        return (training, validation, StageSuffix(stages: setup.model.stages, from: prefix))
     }
 
     /// Runs one phase from `progress` to the end of `epochs`, checkpointing after every epoch.
-    private func train(_ setup: FineTuneSetup, phase: Int, epochs: Range<Int>, training: any BatchSource,
+    private func train(_ task: any FineTuneTask, phase: TrainingPhase, epochs: Range<Int>, training: any BatchSource,
                        validation: any BatchSource, model trainedModel: Layer, progress: RunProgress) throws -> RunProgress {
-        let optimizer = setup.makeOptimizer(phase: phase)
+        let optimizer = makeOptimizer(phase: phase)
         let firstEpoch = max(epochs.lowerBound, progress.completedEpochs)
         if let checkpoint, firstEpoch > epochs.lowerBound, firstEpoch == checkpoint.progress.completedEpochs {
-            try optimizer.restoreState(checkpoint.optimizerState, iterations: progress.optimizerIterations, for: setup.model)
+            try optimizer.restoreState(checkpoint.optimizerState, iterations: progress.optimizerIterations, for: task.model)
             optimizer.learningRate = progress.learningRate
         }
-        let trainer = Trainer(model: trainedModel, optimizer: optimizer, loss: setup.loss, metrics: [.accuracy], seed: recipe.seed)
+        let trainer = Trainer(model: trainedModel, optimizer: optimizer, loss: task.loss, metrics: task.metrics, seed: recipe.seed)
         trainer.globalStep = progress.globalStep
         let recorder = EpochRecorder(progress: progress, phase: phase, phaseEnd: epochs.upperBound, folder: folder,
-                                     recipe: recipe, dataRoot: dataRoot, model: setup.model, optimizer: optimizer,
+                                     recipe: recipe, dataRoot: dataRoot, model: task.model, optimizer: optimizer,
                                      observer: epochDidEnd)
         let logger = ProgressLogger(batchesPerEpoch: training.batchCount, interactive: interactiveProgress) { [log] text in
             log(text.hasSuffix("\n") ? String(text.dropLast()) : text)
@@ -190,11 +214,12 @@ public final class FineTuner {
         logger.setEpochCount(recipe.totalEpochs)
         var callbacks: [any Callback] = []
         if let patience = recipe.earlyStoppingPatience {
-            callbacks.append(try EarlyStopping(monitor: "val_loss", patience: patience, restoreBestWeights: true))
+            callbacks.append(try EarlyStopping(monitor: .validationLoss, patience: patience, restoreBestWeights: true))
         }
         callbacks += [recorder, logger]
-        log("Phase \(phase): \(phase == 1 ? "training the new head" : "fine-tuning (unfreeze \(recipe.unfreeze))") — "
-            + "epochs \(firstEpoch + 1)–\(epochs.upperBound), \(setup.model.parameterCount(trainableOnly: true).formatted()) trainable parameters, "
+        let what = phase == .head ? "training the new head" : "fine-tuning (unfreeze \(recipe.unfreeze))"
+        log("\(phase): \(what) — epochs \(firstEpoch + 1)–\(epochs.upperBound), "
+            + "\(task.model.parameterCount(trainableOnly: true).formatted()) trainable parameters, "
             + "lr \(String(format: "%g", optimizer.learningRate))\(training is CachedBatches ? ", from cached features" : "")")
         do {
             try trainer.fit(training, epochs: epochs.upperBound, validation: validation, callbacks: callbacks,
@@ -204,16 +229,5 @@ public final class FineTuner {
             throw FineTuneError.nonFiniteLoss(message: "\(error)", checkpoint: kept)
         }
         return recorder.progress
-    }
-}
-
-extension TrainingError {
-    /// Whether the error reports a NaN or infinite loss or prediction.
-    var isNonFinite: Bool {
-        switch self {
-        case .nonFiniteLoss: return true
-        case .stepFailed(_, _, let reason): return reason.contains("non-finite")
-        default: return false
-        }
     }
 }

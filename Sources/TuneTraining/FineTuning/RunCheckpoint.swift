@@ -5,12 +5,12 @@ import TuneNN
 
 /// One finished epoch of a fine-tuning run, as the run folder records it.
 public struct EpochRecord: Codable, Sendable, Equatable {
-    /// 1 (head only) or 2 (after unfreezing).
-    public var phase: Int
+    /// The phase the epoch belongs to.
+    public var phase: TrainingPhase
     /// 1-based, counted across both phases.
     public var epoch: Int
     /// `loss`, `accuracy`, `val_loss`, `val_accuracy`, …
-    public var metrics: [String: Float]
+    public var metrics: [MetricName: Float]
     /// The learning rate the epoch trained with.
     public var learningRate: Float
     /// Wall time of the epoch, training and validation.
@@ -35,6 +35,8 @@ struct RunProgress: Codable, Equatable {
 /// recipe, the data folder and the ``RunProgress``.
 struct RunCheckpoint {
     static let fileName = "checkpoint.safetensors"
+    /// The metadata `format` this build writes (2: the recipe holds its task as `{"kind", "options"}`).
+    static let formatName = "finetune-checkpoint-2"
 
     var recipe: FineTuneRecipe
     var dataRoot: String
@@ -52,7 +54,7 @@ struct RunCheckpoint {
         for (name, tensor) in try optimizer.stateTensors(for: model) {
             try state.append(name: "optimizer.\(name)", tensor: tensor)
         }
-        let metadata = ["format": "finetune-checkpoint-1", "recipe": try JSONText.encode(recipe),
+        let metadata = ["format": formatName, "recipe": try JSONText.encode(recipe),
                         "data": dataRoot, "progress": try JSONText.encode(progress)]
         try Safetensors.write(state, to: path, metadata: metadata)
         ModelCheckpoint.syncDirectory(of: path)
@@ -61,7 +63,10 @@ struct RunCheckpoint {
     /// Reads a checkpoint written by ``write(to:recipe:dataRoot:progress:model:optimizer:)``.
     static func read(path: String) throws -> RunCheckpoint {
         let metadata = try Safetensors.metadata(path: path)
-        guard metadata["format"] == "finetune-checkpoint-1", let recipeText = metadata["recipe"],
+        if let format = metadata["format"], format.hasPrefix("finetune-checkpoint-"), format != formatName {
+            throw FineTuneError.runFolder(path: path, message: "checkpoint format \(format) is not the \(formatName) this build reads; start the run again")
+        }
+        guard metadata["format"] == formatName, let recipeText = metadata["recipe"],
               let dataRoot = metadata["data"], let progressText = metadata["progress"] else {
             throw FineTuneError.runFolder(path: path, message: "not a FineTune checkpoint (metadata format, recipe, data or progress missing)")
         }
@@ -93,6 +98,15 @@ enum JSONText {
 
     static func encode(_ value: some Encodable) throws -> String {
         String(decoding: try encoder().encode(value), as: UTF8.self)
+    }
+
+    /// `value` as a JSON object (for merging into `config.json`).
+    static func object(_ value: some Encodable, file: String) throws -> [String: Any] {
+        let data = try encoder().encode(value)
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw FineTuneError.runFolder(path: file, message: "cannot encode \(type(of: value)) as a JSON object")
+        }
+        return object
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from text: String, file: String) throws -> T {

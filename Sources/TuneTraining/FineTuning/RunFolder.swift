@@ -31,13 +31,11 @@ public struct RunFolder: Sendable {
 
     /// Writes the per-epoch history as CSV (`epoch,phase,loss,…,learning_rate,seconds`), atomically.
     func writeHistory(_ history: [EpochRecord]) throws {
-        let metricNames = Set(history.flatMap(\.metrics.keys)).sorted { lhs, rhs in
-            (lhs.hasPrefix("val_") ? 1 : 0, lhs.hasSuffix("loss") ? 0 : 1, lhs) < (rhs.hasPrefix("val_") ? 1 : 0, rhs.hasSuffix("loss") ? 0 : 1, rhs)
-        }
-        var text = (["epoch", "phase"] + metricNames + ["learning_rate", "seconds"]).joined(separator: ",") + "\n"
+        let metricNames = Set(history.flatMap(\.metrics.keys)).sorted(by: MetricName.displayOrder)
+        var text = (["epoch", "phase"] + metricNames.map(\.rawValue) + ["learning_rate", "seconds"]).joined(separator: ",") + "\n"
         for record in history {
             let values = metricNames.map { record.metrics[$0].map { "\($0)" } ?? "" }
-            text += (["\(record.epoch)", "\(record.phase)"] + values + ["\(record.learningRate)", String(format: "%.3f", record.seconds)])
+            text += (["\(record.epoch)", "\(record.phase.rawValue)"] + values + ["\(record.learningRate)", String(format: "%.3f", record.seconds)])
                 .joined(separator: ",") + "\n"
         }
         try writeFileAtomically(Array(text.utf8), to: historyPath)

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import TuneCore
-@testable import TuneNN
+import TuneNN
+@testable import TuneTraining
 
 @Suite("Accuracy")
 struct AccuracyTests {

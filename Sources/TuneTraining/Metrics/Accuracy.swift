@@ -1,4 +1,5 @@
 import TuneCore
+import TuneNN
 
 /// The fraction of correct predictions (Keras's `"accuracy"`).
 ///
@@ -18,7 +19,7 @@ public final class Accuracy: Metric {
         case sparseCategorical
     }
 
-    public let name: String
+    public let name: MetricName
     /// How targets are encoded.
     public let kind: Kind
     /// The decision threshold for ``Kind/binary``.
@@ -33,14 +34,14 @@ public final class Accuracy: Metric {
     ///     (threshold 0.5). Irrelevant to the argmax kinds.
     ///   - threshold: overrides the binary threshold.
     public init(_ kind: Kind = .sparseCategorical, fromLogits: Bool = false, threshold: Float? = nil,
-                name: String = "accuracy") {
+                name: MetricName = .accuracy) {
         self.kind = kind
         self.threshold = threshold ?? (fromLogits ? 0 : 0.5)
         self.name = name
     }
 
     /// The accuracy that matches `loss`'s target encoding and `fromLogits`.
-    public convenience init(matching loss: Loss, name: String = "accuracy") {
+    public convenience init(matching loss: Loss, name: MetricName = .accuracy) {
         let kind: Kind = switch loss.kind {
         case .binaryCrossEntropy: .binary
         case .categoricalCrossEntropy: .categorical
@@ -58,7 +59,7 @@ public final class Accuracy: Metric {
         switch kind {
         case .binary:
             guard predictions.shape.rank == 1 || predictions.shape.rank == 2, targets.shape == predictions.shape else {
-                throw MetricError.shapeMismatch(metric: name, predictions: predictions.shape, targets: targets.shape,
+                throw MetricError.shapeMismatch(metric: name.rawValue, predictions: predictions.shape, targets: targets.shape,
                                                 expected: "predictions [N] or [N, K] and targets of the same shape")
             }
             let threshold = self.threshold
@@ -71,9 +72,9 @@ public final class Accuracy: Metric {
             count += predictions.elementCount
         case .categorical:
             let expected = "predictions [N, C] and one-hot targets [N, C]"
-            let (rows, _) = try MetricSupport.classScores(predictions, targets: targets, metric: name, expected: expected)
+            let (rows, _) = try MetricSupport.classScores(predictions, targets: targets, metric: name.rawValue, expected: expected)
             guard targets.shape == predictions.shape else {
-                throw MetricError.shapeMismatch(metric: name, predictions: predictions.shape, targets: targets.shape,
+                throw MetricError.shapeMismatch(metric: name.rawValue, predictions: predictions.shape, targets: targets.shape,
                                                 expected: expected)
             }
             guard rows > 0 else { return }
@@ -81,9 +82,9 @@ public final class Accuracy: Metric {
             correct += zip(predicted, actual).filter { $0 == $1 }.count
             count += rows
         case .sparseCategorical:
-            let (rows, classes) = try MetricSupport.classScores(predictions, targets: targets, metric: name,
+            let (rows, classes) = try MetricSupport.classScores(predictions, targets: targets, metric: name.rawValue,
                                                                 expected: "predictions [N, C] and class-index targets [N]")
-            let labels = try MetricSupport.sparseLabels(targets, count: rows, classes: classes, metric: name,
+            let labels = try MetricSupport.sparseLabels(targets, count: rows, classes: classes, metric: name.rawValue,
                                                         predictions: predictions.shape)
             guard rows > 0 else { return }
             let predicted = try predictions.argmaxLastAxis()

@@ -1,5 +1,24 @@
 // Thin named constructors in the spirit of `keras.applications`: `EfficientNetLite0(weights: .imagenet, includeTop: false)`.
 
+extension EfficientNetLite {
+    /// EfficientNet-Lite with weights: `EfficientNetLite(variant: .lite0, weights: .imagenet, includeTop: false)`.
+    ///
+    /// Loading is strict (see ``Backbone/loadCheckpoint(path:)``): every model key must be present with its shape.
+    /// Without the top, the checkpoint's classifier (`_fc.*`) is the only thing left out.
+    public convenience init(variant: EfficientNetLiteVariant, weights: WeightsSource, includeTop: Bool = true,
+                            classCount: Int = 1000, cache: WeightCache = WeightCache()) throws {
+        self.init(variant: variant, includeTop: includeTop, classCount: classCount)
+        switch weights {
+        case .none:
+            return
+        case .imagenet:
+            try loadCheckpoint(path: try cache.installedPath(for: try ModelRegistry.entry(named: variant.name)))
+        case .file(let path):
+            try loadCheckpoint(path: path)
+        }
+    }
+}
+
 /// EfficientNet-Lite0 (224², 4.65 M parameters with its top).
 public func EfficientNetLite0(weights: WeightsSource = .none, includeTop: Bool = true, classCount: Int = 1000) throws -> EfficientNetLite {
     try EfficientNetLite(variant: .lite0, weights: weights, includeTop: includeTop, classCount: classCount)

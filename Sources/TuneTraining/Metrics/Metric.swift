@@ -4,7 +4,7 @@ import TuneCore
 /// everything seen since ``reset()`` (0 before any update). Names follow Keras (`"accuracy"`, `"top_5_accuracy"`,
 /// `"loss"`), as they appear in logs.
 public protocol Metric: AnyObject {
-    var name: String { get }
+    var name: MetricName { get }
     func reset()
     func update(predictions: Tensor, targets: Tensor) throws
     var result: Float { get }

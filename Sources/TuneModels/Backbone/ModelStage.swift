@@ -53,19 +53,3 @@ extension Array where Element == ModelStage {
         firstIndex { !$0.isFrozenAndDeterministic } ?? count
     }
 }
-
-extension EfficientNetLite {
-    /// The feature extractor as stages: `stem` (conv, BN, ReLU6), `block 0` … `block N`, `head conv` (1×1 conv, BN,
-    /// ReLU6). Running all of them equals ``featureMap(_:context:)``.
-    public var featureStages: [ModelStage] {
-        let (stemConv, stemNorm, headConv, headNorm) = (stemConv, stemNorm, headConv, headNorm)
-        let stem = ModelStage(name: "stem", layers: [stemConv, stemNorm]) { input, context in
-            try stemConv(input, normalizedBy: stemNorm, activation: .relu6, context: context)
-        }
-        let blocks = mbConvBlocks.enumerated().map { ModelStage(name: "block \($0.offset)", layer: $0.element) }
-        let head = ModelStage(name: "head conv", layers: [headConv, headNorm]) { input, context in
-            try headConv(input, normalizedBy: headNorm, activation: .relu6, context: context)
-        }
-        return [stem] + blocks + [head]
-    }
-}

@@ -1,4 +1,5 @@
 import TuneCore
+import TuneNN
 
 /// The fraction of samples whose true class is among the `k` highest-scoring classes, for predictions `[N, C]` and
 /// class-index targets `[N]` (or `[N, 1]`). Named `"top_<k>_accuracy"` by default.
@@ -6,7 +7,7 @@ import TuneCore
 /// Ties follow TensorFlow's `in_top_k`: the true class counts as in the top k when fewer than k classes score
 /// strictly higher; a NaN score for the true class never counts.
 public final class TopKAccuracy: Metric {
-    public let name: String
+    public let name: MetricName
     /// How many of the best-scoring classes count as a hit.
     public let k: Int
     /// The number of hits so far.
@@ -17,9 +18,9 @@ public final class TopKAccuracy: Metric {
     /// - Parameters:
     ///   - k: the number of top classes (must be positive; checked on update).
     ///   - name: defaults to `"top_<k>_accuracy"`.
-    public init(k: Int = 5, name: String? = nil) {
+    public init(k: Int = 5, name: MetricName? = nil) {
         self.k = k
-        self.name = name ?? "top_\(k)_accuracy"
+        self.name = name ?? MetricName("top_\(k)_accuracy")
     }
 
     public func reset() {
@@ -28,10 +29,10 @@ public final class TopKAccuracy: Metric {
     }
 
     public func update(predictions: Tensor, targets: Tensor) throws {
-        guard k > 0 else { throw MetricError.invalidArgument(metric: name, argument: "k", message: "must be positive, got \(k)") }
-        let (rows, classes) = try MetricSupport.classScores(predictions, targets: targets, metric: name,
+        guard k > 0 else { throw MetricError.invalidArgument(metric: name.rawValue, argument: "k", message: "must be positive, got \(k)") }
+        let (rows, classes) = try MetricSupport.classScores(predictions, targets: targets, metric: name.rawValue,
                                                             expected: "predictions [N, C] and class-index targets [N]")
-        let labels = try MetricSupport.sparseLabels(targets, count: rows, classes: classes, metric: name,
+        let labels = try MetricSupport.sparseLabels(targets, count: rows, classes: classes, metric: name.rawValue,
                                                     predictions: predictions.shape)
         let k = self.k
         let hits = predictions.withUnsafeBufferPointer { scores in

@@ -2,14 +2,14 @@ import TuneCore
 
 /// A running, count-weighted mean of values, such as the epoch loss (Keras's `Mean`; name it `"loss"` for that).
 public final class MeanMetric: Metric {
-    public let name: String
+    public let name: MetricName
     /// The weighted sum of the values so far.
     public private(set) var total: Double = 0
     /// The total weight (number of values) so far.
     public private(set) var count = 0
 
     /// An empty mean named `name` (e.g. `"loss"`).
-    public init(name: String) { self.name = name }
+    public init(name: MetricName) { self.name = name }
 
     public func reset() {
         total = 0
