@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Modules form a one-way chain:
 /// `TuneCore` → `TuneNN`, `TuneData`, `TuneFormats` → `TuneModels` → `TuneTraining` → `FineTune` (umbrella) →
-/// `finetune` (CLI).
+/// `FineTuneExamples` (small programs built on the API) → `finetune` (CLI).
 /// Only `TuneCore` talks to oneDNN and OpenBLAS.
 let package = Package(
     name: "FineTune",
@@ -32,11 +32,12 @@ let package = Package(
         .target(name: "TuneModels", dependencies: ["TuneNN", "TuneData", "TuneFormats"]),
         .target(name: "TuneTraining", dependencies: ["TuneNN", "TuneData", "TuneFormats", "TuneModels"]),
         .target(name: "FineTune", dependencies: ["TuneCore", "TuneNN", "TuneData", "TuneFormats", "TuneModels", "TuneTraining"]),
+        .target(name: "FineTuneExamples", dependencies: ["FineTune"]),
         .executableTarget(
             name: "finetune",
-            dependencies: ["FineTune", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["FineTune", "FineTuneExamples", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(name: "TuneBenchmarks", dependencies: ["TuneCore", "TuneModels"]),
+        .executableTarget(name: "TuneBenchmarks", dependencies: ["TuneCore", "TuneNN", "TuneModels"]),
         .executableTarget(name: "TuneDataBenchmarks", dependencies: ["TuneCore", "TuneData"]),
         .executableTarget(name: "TuneFineTuneBenchmarks", dependencies: ["FineTune"]),
         .testTarget(name: "TuneCoreTests", dependencies: ["TuneCore"]),
@@ -44,6 +45,6 @@ let package = Package(
         .testTarget(name: "TuneDataTests", dependencies: ["TuneData"]),
         .testTarget(name: "TuneFormatsTests", dependencies: ["TuneFormats"]),
         .testTarget(name: "TuneModelsTests", dependencies: ["TuneModels"], exclude: ["Fixtures"]),
-        .testTarget(name: "TuneTrainingTests", dependencies: ["FineTune", "TuneTraining"]),
+        .testTarget(name: "TuneTrainingTests", dependencies: ["FineTune", "FineTuneExamples", "TuneTraining"]),
     ]
 )

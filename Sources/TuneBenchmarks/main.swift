@@ -7,6 +7,7 @@
 import Foundation
 import TuneCore
 import TuneModels
+import TuneNN
 
 /// Command-line options.
 struct Options {
@@ -160,17 +161,19 @@ func benchmark(_ conv: ConvolutionCase, blocked: Bool = false, options: Options,
 }
 
 /// Every 1×1 convolution of EfficientNet-Lite0 at `resolution`² (expand and project of each block, and the head), as
-/// (input channels, output channels, spatial size) with how often each shape occurs.
+/// (input channels, output channels, spatial size) with how often each shape occurs: read off the model's layers in
+/// order, tracking the feature map's side through every stride ("SAME" padding: ⌈side / stride⌉).
 func lite0PointwiseConvolutions(resolution: Int) -> [(shape: (inChannels: Int, outChannels: Int, size: Int), count: Int)] {
-    var size = (resolution + 1) / 2
+    var size = resolution
     var shapes: [(Int, Int, Int)] = []
-    let blocks = EfficientNetLiteVariant.lite0.blockConfigurations
-    for block in blocks {
-        if block.hasExpansion { shapes.append((block.inChannels, block.expandedChannels, size)) }
-        size = (size + block.stride - 1) / block.stride
-        shapes.append((block.expandedChannels, block.outChannels, size))
+    for (_, layer) in EfficientNetLite(variant: .lite0, includeTop: false).descendants() {
+        if let conv = layer as? DepthwiseConv2D {
+            size = (size + conv.stride.0 - 1) / conv.stride.0
+        } else if let conv = layer as? Conv2D, let weight = conv.weight {
+            size = (size + conv.stride.0 - 1) / conv.stride.0
+            if conv.kernelSize == (1, 1) { shapes.append((weight.shape[1], conv.filters, size)) }
+        }
     }
-    shapes.append((blocks.last?.outChannels ?? 320, EfficientNetLiteVariant.lite0.headChannels, size))
     var counted: [(shape: (inChannels: Int, outChannels: Int, size: Int), count: Int)] = []
     for shape in shapes {
         if let index = counted.firstIndex(where: { $0.shape == shape }) { counted[index].count += 1 } else { counted.append((shape, 1)) }

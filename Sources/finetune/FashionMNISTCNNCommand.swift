@@ -1,5 +1,6 @@
 import ArgumentParser
 import FineTune
+import FineTuneExamples
 import Foundation
 
 struct FashionMNISTCNNCommand: ParsableCommand {

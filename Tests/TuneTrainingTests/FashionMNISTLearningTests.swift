@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FineTune
+import FineTuneExamples
 
 @Suite("Fashion-MNIST learning", .serialized)
 struct FashionMNISTLearningTests {

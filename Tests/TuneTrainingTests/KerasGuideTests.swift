@@ -43,14 +43,14 @@ struct KerasGuideTests {
         try trainer.fit(training, epochs: 2, validation: validation)
         #expect(model.parameterCount(trainableOnly: true) == 1280 * 256 + 256 + 256 + 1)
 
-        let block15 = try #require(base.mbConvBlocks[15].namedParameters().first?.tensor).scalars
+        let block15 = try #require(base.blocks[15].namedParameters().first?.tensor).scalars
         base.blocks.suffix(4).forEach { $0.isTrainable = true }
         base.headConv.isTrainable = true
         base.headNorm.isTrainable = true
         trainer.optimizer = Adam(learningRate: 1e-4)
         let history = try trainer.fit(training, epochs: 4, validation: validation, initialEpoch: 2)
         #expect(history.epochs.count == 2)
-        #expect(try #require(base.mbConvBlocks[15].namedParameters().first?.tensor).scalars != block15)
+        #expect(try #require(base.blocks[15].namedParameters().first?.tensor).scalars != block15)
         #expect(try #require(base.stemConv.weight).scalars == frozenStem)
         let metrics = try trainer.evaluate(validation)
         #expect((metrics["accuracy"] ?? 0) >= 0.9, "\(metrics)")

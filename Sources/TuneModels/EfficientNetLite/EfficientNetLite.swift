@@ -16,9 +16,9 @@ import TuneNN
 /// Inputs are NCHW RGB normalized with ``preprocessing`` (`(x − 127) / 128`).
 public final class EfficientNetLite: Layer {
     /// BatchNorm ε for the whole family (TF `batch_norm_epsilon`).
-    public static let batchNormEpsilon: Float = 1e-3
+    static let batchNormEpsilon: Float = 1e-3
     /// BatchNorm momentum in PyTorch's convention (`running = 0.99 · running + 0.01 · batch`; TF decay 0.99).
-    public static let batchNormMomentum: Float = 0.01
+    static let batchNormMomentum: Float = 0.01
 
     /// The family member.
     public let variant: EfficientNetLiteVariant
@@ -27,14 +27,14 @@ public final class EfficientNetLite: Layer {
     /// Classifier outputs (meaningful when ``includeTop``).
     public let classCount: Int
     /// The block settings, one per entry of ``blocks``.
-    public let blockConfigurations: [MBConvBlockConfiguration]
+    let blockConfigurations: [MBConvBlockConfiguration]
 
     /// The stem convolution `_conv_stem`, weight `[32, 3, 3, 3]`.
     public let stemConv: Conv2D
     /// The stem BatchNorm `_bn0`.
     public let stemNorm: BatchNorm
     /// The MBConv blocks `_blocks.0…`, in order (as ``MBConvBlock``).
-    public let mbConvBlocks: [MBConvBlock]
+    let mbConvBlocks: [MBConvBlock]
     /// The head convolution `_conv_head`, weight `[1280, C, 1, 1]`.
     public let headConv: Conv2D
     /// The head BatchNorm `_bn1`.
@@ -94,7 +94,7 @@ public final class EfficientNetLite: Layer {
     public var featureChannels: Int { variant.headChannels }
 
     /// Indices of the blocks that add their input to their output.
-    public var residualBlockIndices: [Int] { blockConfigurations.filter(\.hasResidual).map(\.index) }
+    var residualBlockIndices: [Int] { blockConfigurations.filter(\.hasResidual).map(\.index) }
 
     /// Stem, blocks and head: `[N, 3, H, W] → [N, 1280, ⌈H/32⌉, ⌈W/32⌉]` (after the head's BN and ReLU6).
     public func featureMap(_ input: Tensor, context: ForwardContext = .inference) throws -> Tensor {

@@ -3,21 +3,21 @@
 /// stride 1 and `outChannels → outChannels`.
 ///
 /// Channel counts and repeats are the unscaled base values; ``EfficientNetLiteVariant`` scales them.
-public struct EfficientNetLiteStage: Sendable, Hashable {
+struct EfficientNetLiteStage: Sendable, Hashable {
     /// The expansion ratio of the inverted bottleneck (1 means no expand convolution).
-    public let expandRatio: Int
+    let expandRatio: Int
     /// The depthwise kernel size (square).
-    public let kernelSize: Int
+    let kernelSize: Int
     /// The stride of the stage's first block.
-    public let stride: Int
+    let stride: Int
     /// Input channels of the stage's first block (base width).
-    public let inChannels: Int
+    let inChannels: Int
     /// Output channels of every block in the stage (base width).
-    public let outChannels: Int
+    let outChannels: Int
     /// Blocks in the stage (base depth).
-    public let repeats: Int
+    let repeats: Int
 
-    public init(expandRatio: Int, kernelSize: Int, stride: Int, inChannels: Int, outChannels: Int, repeats: Int) {
+    init(expandRatio: Int, kernelSize: Int, stride: Int, inChannels: Int, outChannels: Int, repeats: Int) {
         self.expandRatio = expandRatio
         self.kernelSize = kernelSize
         self.stride = stride
@@ -27,7 +27,7 @@ public struct EfficientNetLiteStage: Sendable, Hashable {
     }
 
     /// The seven stages of EfficientNet-B0 / Lite0 (16 blocks): expand, kernel, stride, in, out, repeats.
-    public static let base: [EfficientNetLiteStage] = [
+    static let base: [EfficientNetLiteStage] = [
         .init(expandRatio: 1, kernelSize: 3, stride: 1, inChannels: 32, outChannels: 16, repeats: 1),
         .init(expandRatio: 6, kernelSize: 3, stride: 2, inChannels: 16, outChannels: 24, repeats: 2),
         .init(expandRatio: 6, kernelSize: 5, stride: 2, inChannels: 24, outChannels: 40, repeats: 2),

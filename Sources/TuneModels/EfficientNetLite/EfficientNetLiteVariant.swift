@@ -19,7 +19,7 @@ public struct EfficientNetLiteVariant: Sendable, Hashable, CustomStringConvertib
     /// The dropout rate before the classifier.
     public let dropoutRate: Float
 
-    public init(name: String, widthMultiplier: Double, depthMultiplier: Double, inputSize: Int, dropoutRate: Float) {
+    init(name: String, widthMultiplier: Double, depthMultiplier: Double, inputSize: Int, dropoutRate: Float) {
         self.name = name
         self.widthMultiplier = widthMultiplier
         self.depthMultiplier = depthMultiplier
@@ -48,15 +48,15 @@ public struct EfficientNetLiteVariant: Sendable, Hashable, CustomStringConvertib
     }
 
     /// Stem output channels: 32 for every Lite variant (not scaled).
-    public var stemChannels: Int { 32 }
+    var stemChannels: Int { 32 }
     /// Head (last 1×1 convolution) output channels: 1280 for every Lite variant (not scaled).
-    public var headChannels: Int { 1280 }
+    var headChannels: Int { 1280 }
     /// The channel rounding divisor (TF `depth_divisor`).
-    public static let channelDivisor = 8
+    static let channelDivisor = 8
 
     /// TF `round_filters`: `filters · widthMultiplier` rounded to the nearest multiple of 8 (at least 8), plus 8
     /// when rounding lost more than 10 %.
-    public func roundFilters(_ filters: Int) -> Int {
+    func roundFilters(_ filters: Int) -> Int {
         let divisor = Self.channelDivisor
         let scaled = Double(filters) * widthMultiplier
         var rounded = max(divisor, Int(scaled + Double(divisor) / 2) / divisor * divisor)
@@ -66,13 +66,13 @@ public struct EfficientNetLiteVariant: Sendable, Hashable, CustomStringConvertib
 
     /// TF `round_repeats`: `ceil(depthMultiplier · repeats)`, except that Lite keeps the first and last stages as
     /// they are.
-    public func roundRepeats(_ repeats: Int, stage: Int, stageCount: Int) -> Int {
+    func roundRepeats(_ repeats: Int, stage: Int, stageCount: Int) -> Int {
         if stage == 0 || stage == stageCount - 1 { return repeats }
         return Int((depthMultiplier * Double(repeats)).rounded(.up))
     }
 
     /// Every block of the variant, in order, with actual channel counts (block 0 reads the unscaled stem).
-    public var blockConfigurations: [MBConvBlockConfiguration] {
+    var blockConfigurations: [MBConvBlockConfiguration] {
         let stages = EfficientNetLiteStage.base
         var blocks: [MBConvBlockConfiguration] = []
         var channels = stemChannels

@@ -8,24 +8,24 @@ import TuneNN
 /// `_bn0` (both absent when the expansion ratio is 1), `_depthwise_conv`, `_bn1`, `_project_conv`, `_bn2`.
 /// Every convolution uses TF "SAME" padding and no bias; BatchNorm uses ε = 1e-3 and PyTorch momentum 0.01.
 /// The residual is added when the stride is 1 and input and output widths agree. Drop-connect is not applied.
-public final class MBConvBlock: Layer {
+final class MBConvBlock: Layer {
     /// The block's settings.
-    public let configuration: MBConvBlockConfiguration
+    let configuration: MBConvBlockConfiguration
     /// The 1×1 expand convolution, when the expansion ratio is not 1.
-    public let expandConv: Conv2D?
+    let expandConv: Conv2D?
     /// BatchNorm after the expand convolution.
-    public let expandNorm: BatchNorm?
+    let expandNorm: BatchNorm?
     /// The k×k depthwise convolution, weight `[C, 1, k, k]`.
-    public let depthwiseConv: DepthwiseConv2D
+    let depthwiseConv: DepthwiseConv2D
     /// BatchNorm after the depthwise convolution.
-    public let depthwiseNorm: BatchNorm
+    let depthwiseNorm: BatchNorm
     /// The 1×1 projection.
-    public let projectConv: Conv2D
+    let projectConv: Conv2D
     /// BatchNorm after the projection (no activation follows).
-    public let projectNorm: BatchNorm
+    let projectNorm: BatchNorm
 
     /// Builds every parameter now (no lazy shapes), so a checkpoint can be loaded before the first forward pass.
-    public init(_ configuration: MBConvBlockConfiguration, batchNormEpsilon: Float = EfficientNetLite.batchNormEpsilon,
+    init(_ configuration: MBConvBlockConfiguration, batchNormEpsilon: Float = EfficientNetLite.batchNormEpsilon,
                 batchNormMomentum: Float = EfficientNetLite.batchNormMomentum) {
         self.configuration = configuration
         let expanded = configuration.expandedChannels
@@ -60,9 +60,9 @@ public final class MBConvBlock: Layer {
     }
 
     /// Whether the block adds its input to its output.
-    public var hasResidual: Bool { configuration.hasResidual }
+    var hasResidual: Bool { configuration.hasResidual }
 
-    public override func forward(_ input: Tensor, context: ForwardContext) throws -> Tensor {
+    override func forward(_ input: Tensor, context: ForwardContext) throws -> Tensor {
         var x = input
         if let expandConv, let expandNorm {
             x = try expandConv(x, normalizedBy: expandNorm, activation: .relu6, context: context)

@@ -1,3 +1,4 @@
+import FineTune
 import Foundation
 
 /// The from-scratch proof that the engine learns: a small CNN (conv-BN-ReLU twice, pooling, dense) trained on a
