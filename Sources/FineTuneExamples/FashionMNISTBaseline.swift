@@ -61,7 +61,7 @@ public enum FashionMNISTBaseline {
         }
         let history = try trainer.fit(trainBatches, epochs: options.epochs, callbacks: allCallbacks)
         let metrics = try trainer.evaluate(testBatches)
-        return Outcome(history: history, testLoss: metrics["loss"] ?? .nan, testAccuracy: metrics["accuracy"] ?? .nan,
+        return Outcome(history: history, testLoss: metrics[.loss] ?? .nan, testAccuracy: metrics[.accuracy] ?? .nan,
                        trainCount: train.count, testCount: test.count)
     }
 }

@@ -64,6 +64,8 @@ public struct ThroughputBenchmark: Sendable {
         public var freshAllocationsPerStep: Double?
     }
 
+    /// The registry name of the model timed.
+    public var model = "efficientnet-lite0"
     public var batchSize = 32
     public var warmup = 2
     public var minimumIterations = 5
@@ -100,12 +102,14 @@ public struct ThroughputBenchmark: Sendable {
         let side = configuration.resolution
         let input = Tensor.normal([batchSize, 3, side, side], generator: &generator)
         let labels = try Tensor(shape: [batchSize], scalars: (0..<batchSize).map { _ in Float(generator.next() % 10) })
+        let entry = try ModelRegistry.entry(named: model)
         if configuration.mode == .inference {
-            let model = try EfficientNetLite(variant: .lite0, weights: .imagenet, includeTop: true)
+            let model = try entry.build(weights: .imagenet, includeTop: true)
             return { _ = try withoutGradient { try model(input, context: .inference) } }
         }
-        let base = try EfficientNetLite(variant: .lite0, weights: .imagenet, includeTop: false)
-        let model = Sequential([base, GlobalAveragePool2D(), Dense(10, inFeatures: base.featureChannels)])
+        let base = try entry.build(weights: .imagenet, includeTop: false)
+        let channels = base.featureShape(height: side, width: side)[0]
+        let model = Sequential([base, GlobalAveragePool2D(), Dense(10, inFeatures: channels)])
         switch configuration.mode {
         case .inference, .full:
             base.isTrainable = true
@@ -114,8 +118,7 @@ public struct ThroughputBenchmark: Sendable {
         case .last2:
             base.isTrainable = false
             base.blocks.suffix(2).forEach { $0.isTrainable = true }
-            base.headConv.isTrainable = true
-            base.headNorm.isTrainable = true
+            base.layersAfterBlocks.forEach { $0.isTrainable = true }
         }
         let trainer = Trainer(model: model, optimizer: Adam(learningRate: 1e-3),
                               loss: .sparseCategoricalCrossEntropy(fromLogits: true), metrics: [])
