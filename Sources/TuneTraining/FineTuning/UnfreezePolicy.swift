@@ -4,7 +4,8 @@ public enum UnfreezePolicy: Sendable, Equatable, Codable, CustomStringConvertibl
     case none
     /// The whole base.
     case all
-    /// The last `n` blocks and everything after them (the head convolution and its BatchNorm).
+    /// The last `n` of the backbone's named blocks and the layers after them (``Backbone/layersAfterBlocks``; for
+    /// EfficientNet-Lite the head convolution and its BatchNorm).
     case lastBlocks(Int)
 
     /// Parses `none`, `all` or `last-blocks:N`.

@@ -108,15 +108,18 @@ final class ImageClassificationTask: FineTuneTask {
     }
 
     var unfrozenDescription: String {
-        let names = classifier.base.blockStageNames
+        let stages = classifier.base.featureStages.map(\.name)
+        let blocks = classifier.base.blockStageNames
         switch recipe.unfreeze {
         case .none:
             return "nothing"
         case .all:
-            return "the whole base (\(names.first ?? "")…\(names.last ?? "") and everything around them)"
+            return "the whole base (\(stages.first ?? "")…\(stages.last ?? ""))"
         case .lastBlocks(let count):
-            let after = classifier.base.layersAfterBlocks.isEmpty ? "" : " and the layers after them"
-            return "\(names.suffix(count).first ?? "")–\(names.last ?? "")\(after)"
+            let unfrozen = blocks.suffix(count)
+            let range = unfrozen.count == 1 ? unfrozen.first ?? "" : "\(unfrozen.first ?? "")–\(unfrozen.last ?? "")"
+            let after = stages.drop { $0 != blocks.last }.dropFirst()
+            return after.isEmpty ? range : "\(range) and \(after.joined(separator: ", "))"
         }
     }
 
