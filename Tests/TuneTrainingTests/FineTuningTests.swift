@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestFixtures
 @testable import FineTune
 @testable import TuneTraining
 
-@Suite("Fine-tuning recipe", .serialized, .enabled(if: Lite0Weights.isInstalled, "run `finetune models fetch efficientnet-lite0` (scripts/test.sh does)"))
+@Suite("Fine-tuning recipe", .serialized, .requires(.lite0Weights))
 struct FineTuningTests {
     /// Runs `recipe` on fresh synthetic data into a fresh run folder, quietly.
     func run(_ recipe: FineTuneRecipe, data: URL? = nil) throws -> (FineTuneResult, URL) {
