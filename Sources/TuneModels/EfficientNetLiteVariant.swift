@@ -90,9 +90,6 @@ public struct EfficientNetLiteVariant: Sendable, Hashable, CustomStringConvertib
         return blocks
     }
 
-    /// Channels entering the head convolution (the last block's output).
-    public var lastBlockChannels: Int { roundFilters(EfficientNetLiteStage.base.last?.outChannels ?? 320) }
-
     public var description: String {
         "\(name) (width ×\(widthMultiplier), depth ×\(depthMultiplier), \(inputSize)², dropout \(dropoutRate))"
     }
