@@ -40,11 +40,14 @@ let package = Package(
         .executableTarget(name: "TuneBenchmarks", dependencies: ["TuneCore", "TuneNN", "TuneModels"]),
         .executableTarget(name: "TuneDataBenchmarks", dependencies: ["TuneCore", "TuneData"]),
         .executableTarget(name: "TuneFineTuneBenchmarks", dependencies: ["FineTune"]),
+        // What the test targets need from outside the repository, and the `requires` trait that skips without it
+        // (or fails, with FINETUNE_REQUIRE_FIXTURES=1).
+        .target(name: "TestFixtures", path: "Tests/TestFixtures"),
         .testTarget(name: "TuneCoreTests", dependencies: ["TuneCore"]),
         .testTarget(name: "TuneNNTests", dependencies: ["TuneNN"]),
-        .testTarget(name: "TuneDataTests", dependencies: ["TuneData"]),
-        .testTarget(name: "TuneFormatsTests", dependencies: ["TuneFormats"]),
-        .testTarget(name: "TuneModelsTests", dependencies: ["TuneModels"], exclude: ["Fixtures"]),
-        .testTarget(name: "TuneTrainingTests", dependencies: ["FineTune", "FineTuneExamples", "TuneTraining"]),
+        .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TestFixtures"]),
+        .testTarget(name: "TuneFormatsTests", dependencies: ["TuneFormats", "TestFixtures"]),
+        .testTarget(name: "TuneModelsTests", dependencies: ["TuneModels", "TestFixtures"], exclude: ["Fixtures"]),
+        .testTarget(name: "TuneTrainingTests", dependencies: ["FineTune", "FineTuneExamples", "TuneTraining", "TestFixtures"]),
     ]
 )

@@ -55,7 +55,10 @@ public final class Trainer {
         for epoch in initialEpoch..<epochs {
             for callback in callbacks { try callback.epochDidBegin(epoch, trainer: self) }
             var logs = try trainEpoch(training, epoch: epoch, callbacks: callbacks)
-            if let validation, !stopTraining || logs.count > 0 {
+            // As in Keras, an epoch a callback cut short (`stopTraining` set during it) is still validated: it
+            // trained at least one batch, and its logs, the history and the callbacks' `epochDidEnd` (early
+            // stopping, checkpoints monitoring `val_loss`) see the same keys as for every other epoch.
+            if let validation {
                 for (name, value) in try evaluate(validation) { logs[name.validation] = value }
             }
             history.epochs.append(logs)

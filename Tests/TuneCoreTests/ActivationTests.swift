@@ -49,14 +49,19 @@ struct ActivationTests {
         expectClose(y.scalars, x.scalars.map { Self.reference(activation, $0) }, tolerance: 1e-5, activation.rawValue)
     }
 
-    @Test("The named methods call the matching activation")
+    @Test("The named methods compute their activation: hand-checked values on both sides of the kinks")
     func namedMethods() throws {
-        let x = Self.inputs(seed: 131)
-        expectClose(try x.relu(), try x.activated(.relu), tolerance: 0)
-        expectClose(try x.relu6(), try x.activated(.relu6), tolerance: 0)
-        expectClose(try x.sigmoid(), try x.activated(.sigmoid), tolerance: 0)
-        expectClose(try x.tanh(), try x.activated(.tanh), tolerance: 0)
-        expectClose(try x.gelu(), try x.activated(.gelu), tolerance: 0)
+        let x = Make.tensor([6], [-2, -0.5, 0, 0.5, 3, 7])
+        // Expected values from the definitions, in double precision, rounded to 8 decimals.
+        expectClose(try x.relu().scalars, [0, 0, 0, 0.5, 3, 7], tolerance: 0, "relu")
+        expectClose(try x.relu6().scalars, [0, 0, 0, 0.5, 3, 6], tolerance: 0, "relu6")
+        expectClose(try x.sigmoid().scalars, [0.11920292, 0.37754067, 0.5, 0.62245933, 0.95257413, 0.99908895],
+                    tolerance: 1e-6, "sigmoid")
+        expectClose(try x.tanh().scalars, [-0.96402758, -0.46211716, 0, 0.46211716, 0.99505475, 0.99999834],
+                    tolerance: 1e-6, "tanh")
+        // GELU with the exact erf, 0.5 · x · (1 + erf(x / √2)), not the tanh approximation.
+        expectClose(try x.gelu().scalars, [-0.04550026, -0.15426877, 0, 0.34573123, 2.99595031, 7],
+                    tolerance: 1e-6, "gelu")
     }
 
     @Test("Gradients are right away from the kinks", arguments: Tensor.Activation.allCases)

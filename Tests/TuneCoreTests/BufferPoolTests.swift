@@ -6,8 +6,11 @@ struct BufferPoolTests {
     @Test("a freed large block is handed out again for the same size")
     func largeBlocksAreReused() throws {
         let pool = BufferPool(capacityBytes: 1 << 20)
-        let bytes = BufferPool.roundedSize(200_000)
-        #expect(bytes % 4096 == 0 && bytes >= 200_000)
+        // Sizes of 128 KiB and more round up to whole 4 KiB pages: 200,000 bytes → 49 pages.
+        let bytes = 49 * 4096
+        #expect(BufferPool.roundedSize(200_000) == bytes)
+        #expect(BufferPool.roundedSize(bytes) == bytes)
+        #expect(BufferPool.roundedSize(100_000) == 100_000, "below 128 KiB sizes are kept as they are")
         #expect(pool.take(bytes: bytes) == nil)
         let block = try #require(UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) as UnsafeMutableRawPointer?)
         #expect(pool.give(block, bytes: bytes))

@@ -1,14 +1,13 @@
 import Foundation
 import Testing
+import TestFixtures
 import TuneCore
 @testable import TuneData
 
 @Suite("Data set tools")
 struct DatasetToolsTests {
-    static var fashionMNISTAvailable: Bool { FileManager.default.fileExists(atPath: FashionMNIST.files(split: .train).images) }
-
     @Test("Fashion-MNIST is written as PNG class folders with train and validation splits",
-          .enabled(if: fashionMNISTAvailable, "needs Debian's dataset-fashion-mnist"))
+          .requires(.fashionMNIST))
     func writesFashionMNISTFolders() throws {
         let directory = try TemporaryDirectory()
         let out = directory.path("fmnist")
@@ -32,7 +31,7 @@ struct DatasetToolsTests {
     }
 
     @Test("--classes keeps only the named classes, and an unknown class is named in the error",
-          .enabled(if: fashionMNISTAvailable, "needs Debian's dataset-fashion-mnist"))
+          .requires(.fashionMNIST))
     func writesChosenClasses() throws {
         let directory = try TemporaryDirectory()
         let out = directory.path("binary")

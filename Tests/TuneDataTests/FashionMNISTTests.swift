@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestFixtures
 import TuneData
 
 @Suite("Fashion-MNIST")
@@ -67,8 +68,7 @@ struct FashionMNISTTests {
     }
 
     @Test("the real data set loads 60,000 training and 10,000 test images",
-          .enabled(if: realDataAvailable,
-                   "Fashion-MNIST not found in \(FashionMNIST.directory): install dataset-fashion-mnist (scripts/setup.sh) or set FINETUNE_FASHION_MNIST_DIR"))
+          .requires(.fashionMNIST))
     func loadsRealDataSet() throws {
         let train = try FashionMNIST.load(split: .train)
         #expect(train.inputs.shape == [60000, 1, 28, 28])
@@ -86,9 +86,3 @@ struct FashionMNISTTests {
         #expect(Set(train.labels) == Set(0..<10))
     }
 }
-
-/// Whether the real Fashion-MNIST files are installed where ``FashionMNIST/directory`` points.
-private let realDataAvailable: Bool = {
-    let files = FashionMNIST.files(split: .train)
-    return FileManager.default.fileExists(atPath: files.images) && FileManager.default.fileExists(atPath: files.labels)
-}()

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import TestFixtures
 import TuneData
 
 /// A fresh temporary directory, removed when the value is released.
@@ -55,4 +56,13 @@ func writeFashionMNISTSplit(prefix: String, count: Int, labels: [UInt8], into di
     let images = try IDXFile.encode(dimensions: [count, 28, 28], bytes: sampleImages(count: count, rows: 28, cols: 28))
     try directory.writeGzip("\(prefix)-images-idx3-ubyte.gz", images)
     try directory.writeGzip("\(prefix)-labels-idx1-ubyte.gz", try IDXFile.encode(dimensions: [count], bytes: labels))
+}
+
+extension Fixture {
+    /// The real Fashion-MNIST training files where ``FashionMNIST/directory`` points.
+    static let fashionMNIST = Fixture("Fashion-MNIST in \(FashionMNIST.directory)",
+                                      remedy: "install Debian's dataset-fashion-mnist (scripts/setup.sh does) or set FINETUNE_FASHION_MNIST_DIR") {
+        let files = FashionMNIST.files(split: .train)
+        return FileManager.default.fileExists(atPath: files.images) && FileManager.default.fileExists(atPath: files.labels)
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestFixtures
 import TuneCore
 @testable import TuneFormats
 
@@ -132,9 +133,9 @@ struct CheckpointTests {
         }
     }
 
-    @Test("deflated zip entries are inflated")
+    @Test("deflated zip entries are inflated", .requires(.python3))
     func deflated() throws {
-        // Python's zipfile with ZIP_DEFLATED, when available, rewrites the archive compressed.
+        // Python's zipfile with ZIP_DEFLATED rewrites the archive compressed.
         let source = F.temporaryPath(".pt")
         let target = F.temporaryPath(".pt")
         defer {
@@ -148,12 +149,11 @@ struct CheckpointTests {
         with zipfile.ZipFile(sys.argv[1]) as a, zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED) as b:
             for i in a.infolist(): b.writestr(i.filename, a.read(i.filename))
         """
-        guard Self.hasPython else { return }
         #expect(Self.python(["-c", script, source, target]))
         #expect(F.equal(state, try PyTorchCheckpoint.read(path: target)))
     }
 
-    @Test("Python's zipfile and pickletools accept the written archive")
+    @Test("Python's zipfile and pickletools accept the written archive", .requires(.python3))
     func pythonAccepts() throws {
         let path = F.temporaryPath(".pt")
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -190,14 +190,12 @@ struct CheckpointTests {
             assert state['conv.weight'] == ([x * 0.5 - 1 for x in range(8)], (2, 1, 2, 2), (4, 4, 2, 1)), state['conv.weight']
             assert state['scalar'] == ([42.0], (), ())
         """
-        guard Self.hasPython else { return }
         #expect(Self.python(["-c", script, path]))
     }
 
     @Test("legacy checkpoints pickled by Python at protocols 2–5 (frames, MEMOIZE, STACK_GLOBAL) read back",
-          arguments: [2, 3, 4, 5])
+          .requires(.python3), arguments: [2, 3, 4, 5])
     func pythonLegacy(protocolVersion: Int) throws {
-        guard Self.hasPython else { return }
         let path = F.temporaryPath(".pth")
         defer { try? FileManager.default.removeItem(atPath: path) }
         // Stand-ins with the names torch uses, so the pickles are byte-for-byte what torch.save would emit.
@@ -237,9 +235,6 @@ struct CheckpointTests {
         #expect(state["b"]?.scalars == [5, 6])
     }
 
-    /// Whether `python3` runs here.
-    static let hasPython = python(["-c", "pass"])
-
     /// Runs `python3` from the PATH; false when it fails or is absent.
     static func python(_ arguments: [String]) -> Bool {
         let process = Process()
@@ -256,7 +251,7 @@ struct CheckpointTests {
     }
 
     @Test("the real EfficientNet-Lite0 checkpoint reads completely",
-          .enabled(if: RealCheckpoint.path != nil, "run `finetune models fetch efficientnet-lite0` or set FINETUNE_TEST_PTH"))
+          .requires(.lite0Checkpoint))
     func realCheckpoint() throws {
         let path = try #require(RealCheckpoint.path)
         let state = try WeightFile.read(path: path)
@@ -278,7 +273,7 @@ struct CheckpointTests {
     }
 
     @Test("truncations and byte flips of the real checkpoint fail cleanly",
-          .enabled(if: RealCheckpoint.path != nil, "run `finetune models fetch efficientnet-lite0` or set FINETUNE_TEST_PTH"))
+          .requires(.lite0Checkpoint))
     func realCheckpointDamaged() throws {
         let path = try #require(RealCheckpoint.path)
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -292,6 +287,19 @@ struct CheckpointTests {
             copy[at] = UInt8(truncatingIfNeeded: generator.next())
             if round < 10 { FuzzTests.probe(copy, "real flip at \(at)") }
         }
+    }
+}
+
+extension Fixture {
+    /// See ``RealCheckpoint``.
+    static let lite0Checkpoint = Fixture("the EfficientNet-Lite0 ImageNet checkpoint",
+                                         remedy: "run `finetune models fetch efficientnet-lite0` (scripts/test.sh does) or set FINETUNE_TEST_PTH") {
+        RealCheckpoint.path != nil
+    }
+
+    /// `python3` on the PATH, which writes and checks archives the way Python and PyTorch do.
+    static let python3 = Fixture("python3", remedy: "install python3: `apt-get install python3`") {
+        CheckpointTests.python(["-c", "pass"])
     }
 }
 

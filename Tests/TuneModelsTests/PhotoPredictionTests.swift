@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestFixtures
 import TuneCore
 import TuneData
 import TuneFormats
@@ -21,8 +22,7 @@ enum TestPhotos {
     }
 }
 
-@Suite("Photo prediction", .serialized,
-       .enabled(if: Lite0Checkpoint.path != nil && TestPhotos.wheel != nil, "run scripts/test.sh (fetches weights and photos)"))
+@Suite("Photo prediction", .serialized, .requires(.lite0Checkpoint, .testPhotos))
 struct PhotoPredictionTests {
     /// Photo → ImageNet classes any of which counts as right among the top 3.
     static let expectations: [(String, Set<Int>)] = [

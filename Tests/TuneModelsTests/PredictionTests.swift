@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestFixtures
 import TuneCore
 import TuneData
 import TuneNN
@@ -38,7 +39,7 @@ struct PredictionTests {
     }
 
     @Test("prediction names the file and returns the top-k classes in order of probability",
-          .enabled(if: Lite0Checkpoint.path != nil, "run `finetune models fetch efficientnet-lite0`"))
+          .requires(.lite0Checkpoint))
     func predictsTopClasses() throws {
         let model = try EfficientNetLite(variant: .lite0, weights: .file(try #require(Lite0Checkpoint.path)))
         let classifier = ImageClassifier(model: model, labels: ImageNetLabels.names, inputSize: 224, normalization: .symmetric127)

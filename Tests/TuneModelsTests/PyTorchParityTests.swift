@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestFixtures
 import TuneCore
 import TuneFormats
 @testable import TuneModels
@@ -24,7 +25,7 @@ enum Lite0Checkpoint {
 }
 
 /// Parity with PyTorch 2.15 (float32, eval mode) on the synthetic image A (manifest `synthetic_eval`).
-@Suite("PyTorch parity", .serialized, .enabled(if: Lite0Checkpoint.path != nil, "run `finetune models fetch efficientnet-lite0` (scripts/test.sh does)"))
+@Suite("PyTorch parity", .serialized, .requires(.lite0Checkpoint))
 struct PyTorchParityTests {
     @Test("logits within 1e-3 and pooled features within 1e-4 of PyTorch", arguments: [64, 96, 224])
     func logitsAndFeaturesMatch(side: Int) throws {

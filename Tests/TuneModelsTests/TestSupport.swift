@@ -1,8 +1,23 @@
 import Foundation
 import Testing
+import TestFixtures
 import TuneCore
 import TuneNN
 @testable import TuneModels
+
+extension Fixture {
+    /// See ``Lite0Checkpoint``.
+    static let lite0Checkpoint = Fixture("the EfficientNet-Lite0 ImageNet checkpoint",
+                                         remedy: "run `finetune models fetch efficientnet-lite0` (scripts/test.sh does) or set FINETUNE_TEST_PTH") {
+        Lite0Checkpoint.path != nil
+    }
+
+    /// See ``TestPhotos``.
+    static let testPhotos = Fixture("the test photos (scikit-image's wheel in $FINETUNE_HOME/test-data)",
+                                    remedy: "run scripts/fetch-test-photos.sh (scripts/test.sh does)") {
+        TestPhotos.wheel != nil
+    }
+}
 
 /// The reference binaries copied from the PyTorch parity run (see `Fixtures/README.md`).
 let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")

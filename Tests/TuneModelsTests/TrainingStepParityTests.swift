@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestFixtures
 import TuneCore
 import TuneNN
 @testable import TuneModels
@@ -10,7 +11,7 @@ import TuneNN
 /// float32 run differs from it by about as much as ours does. Tolerances from the manifest: loss 1e-5 relative;
 /// gradient L2 norms of the head, `_conv_head` and block 15 to 1e-4 relative (early layers agree only to ~1e-3
 /// even between PyTorch float32 and float64, so they get 1e-2).
-@Suite("PyTorch training-step parity", .serialized, .enabled(if: Lite0Checkpoint.path != nil, "run `finetune models fetch efficientnet-lite0`"))
+@Suite("PyTorch training-step parity", .serialized, .requires(.lite0Checkpoint))
 struct TrainingStepParityTests {
     static let referenceLoss: Float = 1.249396954718681
     static let referenceLogits: [Float] = [-0.02429532181579669, 0.0783371738520458, -0.10413817636201032, 0.08676309497253387,

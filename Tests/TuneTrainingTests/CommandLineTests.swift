@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestFixtures
 @testable import FineTune
 
 /// Runs the built `finetune` binary, which SwiftPM places next to the test runner.
@@ -24,7 +25,7 @@ enum FineTuneBinary {
     }
 }
 
-@Suite("finetune command line", .enabled(if: FineTuneBinary.isBuilt, "the finetune binary is not built next to the tests"))
+@Suite("finetune command line", .requires(.finetuneBinary))
 struct CommandLineTests {
     @Test("--help lists the subcommands")
     func helpListsSubcommands() throws {
@@ -60,7 +61,7 @@ struct CommandLineTests {
     }
 
     @Test("datasets fashion-mnist writes class folders and datasets inspect --json describes them",
-          .enabled(if: FileManager.default.fileExists(atPath: FashionMNIST.files(split: .train).images)))
+          .requires(.fashionMNIST))
     func datasetsCommands() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-datasets-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -106,7 +107,7 @@ struct CommandLineTests {
     }
 
     @Test("predict classifies an image with the cached ImageNet weights and prints JSON in the documented shape",
-          .enabled(if: (try? WeightCache().installedPath(for: ModelRegistry.entry(named: "efficientnet-lite0"))) != nil))
+          .requires(.lite0Weights))
     func predictCommand() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-predict-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

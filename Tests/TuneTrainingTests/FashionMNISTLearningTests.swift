@@ -1,16 +1,13 @@
 import Foundation
 import Testing
+import TestFixtures
 @testable import FineTune
 import FineTuneExamples
 
 @Suite("Fashion-MNIST learning", .serialized)
 struct FashionMNISTLearningTests {
-    static var dataAvailable: Bool {
-        FileManager.default.fileExists(atPath: FashionMNIST.files(split: .train).images)
-    }
-
     @Test("A small CNN trained from scratch on 10,000 images reaches at least 85% on the first 2,000 test images",
-          .enabled(if: dataAvailable, "needs Debian's dataset-fashion-mnist (scripts/setup.sh installs it)"))
+          .requires(.fashionMNIST))
     func smallCNNLearnsFashionMNIST() throws {
         ComputeThreads.set(2)
         var options = FashionMNISTBaseline.Options()

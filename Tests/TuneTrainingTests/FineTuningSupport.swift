@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestFixtures
 @testable import FineTune
 @testable import TuneTraining
 
@@ -49,11 +50,24 @@ enum SyntheticImages {
     }
 }
 
-/// Whether the EfficientNet-Lite0 ImageNet weights are installed (scripts/test.sh fetches them).
-enum Lite0Weights {
-    static var isInstalled: Bool {
+extension Fixture {
+    /// The EfficientNet-Lite0 ImageNet weights in the weight cache.
+    static let lite0Weights = Fixture("the EfficientNet-Lite0 ImageNet weights in \(WeightCache.defaultRoot)/weights",
+                                      remedy: "run `finetune models fetch efficientnet-lite0` (scripts/test.sh does)") {
         guard let entry = try? ModelRegistry.entry(named: "efficientnet-lite0") else { return false }
         return (try? WeightCache().installedPath(for: entry)) != nil
+    }
+
+    /// The `finetune` binary next to the test runner.
+    static let finetuneBinary = Fixture("the finetune binary at \(FineTuneBinary.url.path)",
+                                        remedy: "build it with the tests: `swift build --build-tests` (scripts/test.sh does)") {
+        FineTuneBinary.isBuilt
+    }
+
+    /// The real Fashion-MNIST training files where ``FashionMNIST/directory`` points.
+    static let fashionMNIST = Fixture("Fashion-MNIST in \(FashionMNIST.directory)",
+                                      remedy: "install Debian's dataset-fashion-mnist (scripts/setup.sh does) or set FINETUNE_FASHION_MNIST_DIR") {
+        FileManager.default.fileExists(atPath: FashionMNIST.files(split: .train).images)
     }
 }
 

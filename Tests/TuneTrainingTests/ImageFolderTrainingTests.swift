@@ -1,13 +1,12 @@
 import Foundation
 import Testing
+import TestFixtures
 @testable import FineTune
 
 @Suite("Training from image folders", .serialized)
 struct ImageFolderTrainingTests {
-    static var dataAvailable: Bool { FileManager.default.fileExists(atPath: FashionMNIST.files(split: .train).images) }
-
     @Test("a small CNN learns Sneaker vs Ankle_boot from PNG folders written by the datasets tool",
-          .enabled(if: dataAvailable, "needs Debian's dataset-fashion-mnist"))
+          .requires(.fashionMNIST))
     func learnsFromFolders() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("folder-training-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }

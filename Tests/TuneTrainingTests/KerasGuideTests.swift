@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestFixtures
 @testable import FineTune
 
 /// The README's "Keras guide in Swift", line for line, on generated two-class images (32² instead of 64², so the
 /// flattened feature map is 1×1).
-@Suite("README: the Keras guide in Swift", .enabled(if: Lite0Weights.isInstalled, "run `finetune models fetch efficientnet-lite0`"))
+@Suite("README: the Keras guide in Swift", .requires(.lite0Weights))
 struct KerasGuideTests {
     @Test("frozen base + Flatten/Dense 256/Dense 1 head, then the last 4 blocks unfrozen without a recompile")
     func guideRuns() throws {

@@ -1,10 +1,10 @@
 import Foundation
 import Testing
+import TestFixtures
 @testable import FineTune
 @testable import TuneTraining
 
-@Suite("finetune train / evaluate / predict", .serialized,
-       .enabled(if: FineTuneBinary.isBuilt && Lite0Weights.isInstalled, "needs the finetune binary and the Lite0 weights (scripts/test.sh)"))
+@Suite("finetune train / evaluate / predict", .serialized, .requires(.finetuneBinary, .lite0Weights))
 struct TrainCommandTests {
     static let trainArguments = ["--image-size", "32", "--head-epochs", "3", "--epochs", "3", "--unfreeze", "last-blocks:2",
                                  "--batch-size", "4", "--threads", "1", "--feature-cache", "off", "--seed", "5"]

@@ -64,6 +64,33 @@ struct TrainerTests {
         #expect(recorder.events == ["begin", "epoch0", "batch", "batch", "epochEnd0", "epoch1", "batch", "batch", "epochEnd1", "end"])
     }
 
+    @Test("an epoch a callback stops after its first batch is still validated, as in Keras")
+    func stoppedEpochIsValidated() throws {
+        /// Stops training after the first batch and keeps the logs `epochDidEnd` receives.
+        final class StopAfterFirstBatch: Callback {
+            var batches = 0
+            var epochLogs: [[String: Float]] = []
+            func batchDidEnd(_ batch: Int, logs: [String: Float], trainer: Trainer) throws {
+                batches += 1
+                trainer.stopTraining = true
+            }
+            func epochDidEnd(_ epoch: Int, logs: [String: Float], trainer: Trainer) throws { epochLogs.append(logs) }
+        }
+        let trainer = makeTrainer()
+        let data = InMemoryBatches(try makeToyData(count: 64, seed: 1), batchSize: 16)
+        let validation = InMemoryBatches(try makeToyData(count: 32, seed: 2), batchSize: 16)
+        let stopper = StopAfterFirstBatch()
+        let history = try trainer.fit(data, epochs: 3, validation: validation, callbacks: [stopper])
+        #expect(stopper.batches == 1)
+        #expect(history.epochs.count == 1)
+        #expect(Set(history.epochs[0].keys) == ["loss", "accuracy", "val_loss", "val_accuracy"])
+        #expect(stopper.epochLogs == history.epochs)
+        // The validation values are those of the weights after that one step.
+        let evaluated = try trainer.evaluate(validation)
+        #expect(history.epochs[0]["val_loss"] == evaluated["loss"])
+        #expect(history.epochs[0]["val_accuracy"] == evaluated["accuracy"])
+    }
+
     @Test("the same seed gives the same weights after training twice")
     func trainingIsDeterministic() throws {
         func run() throws -> [Float] {

@@ -44,11 +44,6 @@ public struct AugmentationParameters: Sendable, Equatable {
         self.contrastFactor = contrastFactor
     }
 
-    /// Whether the geometric part moves any pixel relative to the plain resize (ignores `crop`).
-    var hasGeometricTransform: Bool {
-        horizontalFlip || verticalFlip || rotationDegrees != 0 || zoom != 1 || translationX != 0 || translationY != 0
-    }
-
     /// Checks the values against a `sourceWidth`×`sourceHeight` source.
     /// - Throws: ``DataError/invalidArgument(message:)`` naming the bad value.
     func validate(sourceWidth: Int, sourceHeight: Int) throws(DataError) {
