@@ -69,12 +69,12 @@ struct TrainerTests {
         /// Stops training after the first batch and keeps the logs `epochDidEnd` receives.
         final class StopAfterFirstBatch: Callback {
             var batches = 0
-            var epochLogs: [[String: Float]] = []
-            func batchDidEnd(_ batch: Int, logs: [String: Float], trainer: Trainer) throws {
+            var epochLogs: [[MetricName: Float]] = []
+            func batchDidEnd(_ batch: Int, logs: [MetricName: Float], trainer: Trainer) throws {
                 batches += 1
                 trainer.stopTraining = true
             }
-            func epochDidEnd(_ epoch: Int, logs: [String: Float], trainer: Trainer) throws { epochLogs.append(logs) }
+            func epochDidEnd(_ epoch: Int, logs: [MetricName: Float], trainer: Trainer) throws { epochLogs.append(logs) }
         }
         let trainer = makeTrainer()
         let data = InMemoryBatches(try makeToyData(count: 64, seed: 1), batchSize: 16)
