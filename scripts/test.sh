@@ -22,8 +22,8 @@ trap 'rm -rf "$reports"' EXIT
 status=0
 swift test -c release -Xswiftc -enable-testing --skip-build --xunit-output "$reports/xunit.xml" "$@" || status=$?
 
-# Prints "<framework>: P passed, F failed, S skipped", counting the <testcase> elements of an xUnit report (its
-# <testsuite> totals count issues as failures, and leave skipped tests out of "tests").
+# Prints "<framework>: P passed, F failed, S skipped" (one word before the colon) when the report has tests,
+# counting its <testcase> elements (its <testsuite> totals count issues as failures, and leave skipped tests out).
 summarize() {
     local framework="$1" report="$2"
     [ -f "$report" ] || return 0
@@ -35,12 +35,13 @@ summarize() {
             if (failed) failures++; else if (skipped) skips++; else passes++
             open = 0
         }
-        END { printf "test.sh: %s: %d passed, %d failed, %d skipped\n", framework, passes, failures, skips }
+        END { if (passes + failures + skips > 0) printf "%s: %d passed, %d failed, %d skipped\n", framework, passes, failures, skips }
     ' "$report"
 }
 echo
-summarize "Swift Testing" "$reports/xunit-swift-testing.xml"
-summarize "XCTest" "$reports/xunit.xml"
+echo "test.sh: tests counted from the xUnit reports"
+summarize "xctest" "$reports/xunit.xml"
+summarize "swift-testing" "$reports/xunit-swift-testing.xml"
 if [ "$status" -ne 0 ]; then
     echo "test.sh: the test run failed (exit status $status)" >&2
 fi
