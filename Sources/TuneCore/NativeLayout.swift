@@ -1,5 +1,3 @@
-import CDNNL
-
 /// A oneDNN memory layout other than plain row-major, such as the channel-blocked `nChw16c` that convolutions,
 /// batch norm and eltwise primitives prefer on AVX-512.
 ///
@@ -8,37 +6,31 @@ import CDNNL
 /// (see ``Tensor/storage``).
 struct NativeLayout {
     /// The layout as oneDNN describes it (dims match the tensor's shape, possibly with padded channels).
-    let descriptor: dnnl_memory_desc_t
+    let descriptor: MemoryDescriptor
     /// The plain row-major layout of the same dims, which reading the elements converts to.
-    let plain: dnnl_memory_desc_t
+    let plain: MemoryDescriptor
     /// A string that identifies the layout, for primitive cache keys.
     let key: String
     /// The blocking of channels (axis 1), when the layout is `nChw{8,16}c` for a 4-D tensor.
     let channelBlock: Int?
 
-    init(_ descriptor: dnnl_memory_desc_t, plain: dnnl_memory_desc_t) throws {
+    init(_ descriptor: MemoryDescriptor, plain: MemoryDescriptor) throws {
         self.descriptor = descriptor
         self.plain = plain
-        key = DNNL.layoutKey(descriptor)
+        key = descriptor.key
         channelBlock = try Self.channelBlocking(of: descriptor)
     }
 
     /// The bytes the layout occupies (padded channels included).
-    var byteCount: Int {
-        var descriptor = descriptor
-        return dnnl_memory_desc_get_size(&descriptor)
-    }
+    var byteCount: Int { descriptor.byteCount }
 
-    func matches(_ other: dnnl_memory_desc_t) -> Bool { DNNL.equal(descriptor, other) }
+    func matches(_ other: MemoryDescriptor) -> Bool { descriptor == other }
 
-    private static func channelBlocking(of descriptor: dnnl_memory_desc_t) throws -> Int? {
-        guard descriptor.ndims == 4 else { return nil }
-        let dims = DNNL.dimensions(of: descriptor)
-        for (tag, block) in [(dnnl_nChw16c, 16), (dnnl_nChw8c, 8)] {
-            var blocked = dnnl_memory_desc_t()
-            try DNNL.check(dnnl_memory_desc_init_by_tag(&blocked, 4, dims.map(Int64.init), dnnl_f32, tag),
-                           "dnnl_memory_desc_init_by_tag")
-            if DNNL.equal(descriptor, blocked) { return block }
+    private static func channelBlocking(of descriptor: MemoryDescriptor) throws -> Int? {
+        let dims = descriptor.dimensions
+        guard dims.count == 4 else { return nil }
+        for block in [16, 8] where descriptor == (try MemoryDescriptor(dims, format: .channelBlocked(block))) {
+            return block
         }
         return nil
     }
@@ -53,34 +45,6 @@ struct NativeStorage {
     init(layout: NativeLayout) {
         self.layout = layout
         storage = TensorStorage(count: layout.byteCount / MemoryLayout<Float>.stride, zeroed: false)
-    }
-}
-
-extension DNNL {
-    /// Whether two descriptors describe the same memory layout.
-    static func equal(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
-        var a = a, b = b
-        return dnnl_memory_desc_equal(&a, &b) != 0
-    }
-
-    /// The logical dims of a descriptor.
-    static func dimensions(of descriptor: dnnl_memory_desc_t) -> [Int] {
-        var dims = descriptor.dims
-        let count = Int(descriptor.ndims)
-        return withUnsafeBytes(of: &dims) { Array($0.bindMemory(to: Int64.self).prefix(count)).map(Int.init) }
-    }
-
-    /// A deterministic key for a blocked (or plain) layout: dims, padded dims, strides and inner blocks.
-    static func layoutKey(_ descriptor: dnnl_memory_desc_t) -> String {
-        let count = Int(descriptor.ndims)
-        func values<T>(_ tuple: T, _ n: Int) -> [Int64] {
-            var tuple = tuple
-            return withUnsafeBytes(of: &tuple) { Array($0.bindMemory(to: Int64.self).prefix(n)) }
-        }
-        let blocking = descriptor.format_desc.blocking
-        let blocks = Int(blocking.inner_nblks)
-        return "d\(values(descriptor.dims, count))p\(values(descriptor.padded_dims, count))k\(descriptor.format_kind.rawValue)"
-            + "s\(values(blocking.strides, count))b\(values(blocking.inner_blks, blocks))i\(values(blocking.inner_idxs, blocks))"
     }
 }
 

@@ -1,4 +1,3 @@
-import CDNNL
 import Testing
 @testable import TuneCore
 
@@ -7,15 +6,17 @@ private func plainCopy(_ tensor: Tensor, requiresGradient: Bool = false) -> Tens
     Make.tensor(tensor.shape, tensor.scalars, requiresGradient: requiresGradient)
 }
 
-/// A copy of a 4-D tensor held in `nChw{block}c`, whatever layout oneDNN would pick on this machine.
-private func blockedCopy(_ tensor: Tensor, block: Int) throws -> Tensor {
-    let dims = tensor.shape.dimensions.map(Int64.init)
-    var descriptor = dnnl_memory_desc_t()
-    try DNNL.check(dnnl_memory_desc_init_by_tag(&descriptor, 4, dims, dnnl_f32, block == 8 ? dnnl_nChw8c : dnnl_nChw16c),
-                   "dnnl_memory_desc_init_by_tag")
-    let native = NativeStorage(layout: try NativeLayout(descriptor, plain: try DNNL.plainDescriptor(tensor.shape.dimensions)))
+/// A copy of `tensor` held in `format`, made by oneDNN's own reorder, whatever layout oneDNN would pick on this machine.
+private func nativeCopy(_ tensor: Tensor, format: MemoryDescriptor.Format) throws -> Tensor {
+    let descriptor = try MemoryDescriptor(tensor.shape.dimensions, format: format)
+    let native = NativeStorage(layout: try NativeLayout(descriptor, plain: try .plain(tensor.shape.dimensions)))
     try DNNLContext.shared().reorder(from: native.layout.plain, tensor.rawPointer, to: descriptor, native.storage.rawPointer)
     return Tensor(shape: tensor.shape, native: native)
+}
+
+/// A copy of a 4-D tensor held in `nChw{block}c`.
+private func blockedCopy(_ tensor: Tensor, block: Int) throws -> Tensor {
+    try nativeCopy(tensor, format: .channelBlocked(block))
 }
 
 @Suite("Activations in oneDNN's native layouts")
