@@ -3,7 +3,9 @@
 ///
 /// Activations stay in such a layout from one oneDNN op to the next, so a chain of convolution → batch norm →
 /// ReLU6 → convolution reorders nothing; a tensor converts to plain row-major only when something reads its elements
-/// (see ``Tensor/storage``).
+/// (see ``Tensor/storage``). That conversion is a Swift copy planned here, when the layout is made: any layout
+/// oneDNN describes by blocking can be converted, and one it does not (never an activation's) is refused up front,
+/// so reading a tensor's elements cannot fail.
 struct NativeLayout {
     /// The layout as oneDNN describes it (dims match the tensor's shape, possibly with padded channels).
     let descriptor: MemoryDescriptor
@@ -13,18 +15,31 @@ struct NativeLayout {
     let key: String
     /// The blocking of channels (axis 1), when the layout is `nChw{8,16}c` for a 4-D tensor.
     let channelBlock: Int?
+    /// How to find each element: see ``RowMajorConversion``.
+    private let conversion: RowMajorConversion
 
+    /// Throws when `descriptor` is not a blocked layout of `plain`'s dims.
     init(_ descriptor: MemoryDescriptor, plain: MemoryDescriptor) throws {
+        guard descriptor.dimensions == plain.dimensions else {
+            throw TensorError.invalidArgument(op: "NativeLayout",
+                                              message: "dims \(descriptor.dimensions) differ from \(plain.dimensions)")
+        }
         self.descriptor = descriptor
         self.plain = plain
         key = descriptor.key
         channelBlock = try Self.channelBlocking(of: descriptor)
+        conversion = try RowMajorConversion(try descriptor.blocking(), channelBlock: channelBlock)
     }
 
     /// The bytes the layout occupies (padded channels included).
     var byteCount: Int { descriptor.byteCount }
 
     func matches(_ other: MemoryDescriptor) -> Bool { descriptor == other }
+
+    /// Copies the elements of `source` (in this layout) to `destination` in row-major order.
+    func copyToRowMajor(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>) {
+        conversion.copy(source, destination)
+    }
 
     private static func channelBlocking(of descriptor: MemoryDescriptor) throws -> Int? {
         let dims = descriptor.dimensions
@@ -51,15 +66,13 @@ struct NativeStorage {
 extension Tensor {
     /// A tensor whose elements live in `native` (plain storage is made on first read).
     convenience init(shape: Shape, native: NativeStorage) {
-        self.init(shape: shape, plainStorage: nil, native: native)
+        self.init(shape: shape, elements: .native(native))
     }
 
     /// Converts the native layout to plain row-major storage.
-    static func plainCopy(of native: NativeStorage, count: Int) throws -> TensorStorage {
+    static func plainCopy(of native: NativeStorage, count: Int) -> TensorStorage {
         let plain = TensorStorage(count: count, zeroed: false)
-        let context = try DNNLContext.shared()
-        try context.reorder(from: native.layout.descriptor, UnsafeMutableRawPointer(native.storage.pointer),
-                            to: native.layout.plain, UnsafeMutableRawPointer(plain.pointer))
+        native.layout.copyToRowMajor(native.storage.pointer, plain.pointer)
         return plain
     }
 

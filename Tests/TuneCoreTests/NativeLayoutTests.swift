@@ -199,4 +199,28 @@ struct NativeLayoutTests {
                                                            geometry: geometry)
         expectClose(fromBlocked.scalars, fromRowMajor.scalars, tolerance: 1e-5, "depthwise weight gradient")
     }
+
+    @Test("reading a native tensor converts it to exactly the row-major values, padded channels or not",
+          arguments: [(shape: [3, 20, 9, 7], format: MemoryDescriptor.Format.channelBlocked(8)),
+                      (shape: [3, 20, 9, 7], format: .channelBlocked(16)),
+                      (shape: [2, 32, 5, 1], format: .channelBlocked(16)),
+                      (shape: [2, 24, 6, 5], format: .channelBlocked(16)),
+                      (shape: [2, 12, 6, 5], format: .channelBlocked(8)),
+                      (shape: [1, 3, 1, 1], format: .channelBlocked(16)),
+                      (shape: [2, 5, 4, 3], format: .channelsLast),
+                      (shape: [4, 64, 40, 40], format: .channelBlocked(16))])
+    func readsBackExactly(shape: [Int], format: MemoryDescriptor.Format) throws {
+        let x = Make.uniform(Shape(shape), seed: 42, requiresGradient: false)
+        let native = try nativeCopy(x, format: format)
+        #expect(!native.hasPlainStorage)
+        #expect(native.scalars == x.scalars)
+        #expect(native.hasPlainStorage && native.native != nil, "the read keeps both copies")
+    }
+
+    @Test("a layout that is not blocked, or whose dims differ, is refused when it is made, not when it is read")
+    func refusesUnconvertibleLayouts() throws {
+        let plain = try MemoryDescriptor.plain([1, 16, 2, 2])
+        #expect(throws: TensorError.self) { try NativeLayout(try .any([1, 16, 2, 2]), plain: plain) }
+        #expect(throws: TensorError.self) { try NativeLayout(try MemoryDescriptor([1, 16, 2, 3], format: .channelBlocked(16)), plain: plain) }
+    }
 }

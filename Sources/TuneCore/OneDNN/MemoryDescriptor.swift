@@ -74,9 +74,36 @@ struct MemoryDescriptor: Equatable {
             + "i\(Self.values(blocking.inner_idxs, blocks))"
     }
 
+    /// Where each element lives, for layouts oneDNN describes by blocking (every layout a primitive writes
+    /// activations in); throws for other kinds (e.g. `any`, or a vendor-specific opaque format).
+    func blocking() throws -> Blocking {
+        guard raw.format_kind == dnnl_blocked else {
+            throw TensorError.invalidArgument(op: "oneDNN", message: "layout \(key) is not a blocked layout")
+        }
+        let count = Int(raw.ndims), blocks = Int(raw.format_desc.blocking.inner_nblks)
+        let blocking = raw.format_desc.blocking
+        let sizes = Self.values(blocking.inner_blks, blocks), axes = Self.values(blocking.inner_idxs, blocks)
+        return Blocking(dimensions: dimensions, offset: Int(raw.offset0),
+                        strides: Self.values(blocking.strides, count).map(Int.init),
+                        innerBlocks: zip(axes, sizes).map { (axis: Int($0), size: Int($1)) },
+                        elementCapacity: byteCount / MemoryLayout<Float>.stride)
+    }
+
     /// The first `count` values of one of oneDNN's fixed-size `int64` arrays (imported as tuples).
     private static func values<T>(_ tuple: T, _ count: Int) -> [Int64] {
         var tuple = tuple
         return withUnsafeBytes(of: &tuple) { Array($0.bindMemory(to: Int64.self).prefix(count)) }
     }
+}
+
+/// oneDNN's blocked layout in Swift terms. An element at logical index `(i₀, …, iₙ)` lives at
+/// `offset + Σ (iₐ / blockₐ) · strides[a] + (its position inside the inner blocks)`, where the inner blocks
+/// (outermost first) each split one axis and are stored densely, innermost last.
+struct Blocking {
+    let dimensions: [Int]
+    let offset: Int
+    let strides: [Int]
+    let innerBlocks: [(axis: Int, size: Int)]
+    /// How many `Float`s the layout's memory holds.
+    let elementCapacity: Int
 }

@@ -88,7 +88,8 @@ final class DNNLPrimitive: @unchecked Sendable {
                     : try DNNLReorder(from: user, to: wanted, context: context)
             }
             if argument.isOutput, argument.userDescriptor != nil, reorder != nil {
-                outputLayouts[argument.argument] = try NativeLayout(wanted, plain: user)
+                // A layout FineTune cannot convert to row-major itself stays a plain output, reordered after the run.
+                outputLayouts[argument.argument] = try? NativeLayout(wanted, plain: user)
             }
             bindings.append(Binding(argument: argument.argument, primitiveDescriptor: wanted, userDescriptor: user,
                                     reorder: reorder, isOutput: argument.isOutput))
