@@ -4,9 +4,9 @@ import PackageDescription
 /// FineTune: fine-tune pretrained networks in Swift on Linux CPUs.
 ///
 /// Modules form a one-way chain:
-/// `TuneCore` → `TuneNN`, `TuneData`, `TuneFormats` → `TuneModels` → `TuneTraining` → `FineTune` (umbrella) →
-/// `finetune` (CLI).
-/// Only `TuneCore` talks to oneDNN and OpenBLAS.
+/// `TuneCore` → `TuneNN`, `TuneFormats` → `TuneData` → `TuneModels` → `TuneTraining` → `FineTune` (umbrella) →
+/// `finetune` (CLI). (`TuneData` reads gzip through `TuneFormats`'s zlib wrapper.)
+/// Only `TuneCore` talks to oneDNN and OpenBLAS; only `TuneFormats/Zlib/` talks to zlib.
 let package = Package(
     name: "FineTune",
     products: [
@@ -27,7 +27,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .target(name: "TuneCore", dependencies: ["CDNNL", "COpenBLAS"]),
         .target(name: "TuneNN", dependencies: ["TuneCore"]),
-        .target(name: "TuneData", dependencies: ["TuneCore", "CZlib", "CTurboJPEG", "CPNG"]),
+        .target(name: "TuneData", dependencies: ["TuneCore", "TuneFormats", "CTurboJPEG", "CPNG"]),
         .target(name: "TuneFormats", dependencies: ["TuneCore", "CZlib"]),
         .target(name: "TuneModels", dependencies: ["TuneNN", "TuneData", "TuneFormats"]),
         .target(name: "TuneTraining", dependencies: ["TuneNN", "TuneData", "TuneFormats", "TuneModels"]),
@@ -41,7 +41,7 @@ let package = Package(
         .executableTarget(name: "TuneFineTuneBenchmarks", dependencies: ["FineTune"]),
         .testTarget(name: "TuneCoreTests", dependencies: ["TuneCore"]),
         .testTarget(name: "TuneNNTests", dependencies: ["TuneNN"]),
-        .testTarget(name: "TuneDataTests", dependencies: ["TuneData"]),
+        .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TuneFormats"]),
         .testTarget(name: "TuneFormatsTests", dependencies: ["TuneFormats"]),
         .testTarget(name: "TuneModelsTests", dependencies: ["TuneModels"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneTrainingTests", dependencies: ["FineTune", "TuneTraining"]),
