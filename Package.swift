@@ -4,9 +4,10 @@ import PackageDescription
 /// FineTune: fine-tune pretrained networks in Swift on Linux CPUs.
 ///
 /// Modules form a one-way chain:
-/// `TuneCore` → `TuneNN`, `TuneData`, `TuneFormats` → `TuneModels` → `TuneTraining` → `FineTune` (umbrella) →
-/// `FineTuneExamples` (small programs built on the API) → `finetune` (CLI).
-/// Only `TuneCore` talks to oneDNN and OpenBLAS.
+/// `TuneCore` → `TuneNN`, `TuneFormats` → `TuneData` → `TuneModels` → `TuneTraining` → `FineTune` (umbrella) →
+/// `FineTuneExamples` (small programs built on the API) → `finetune` (CLI). (`TuneData` reads gzip through
+/// `TuneFormats`'s zlib wrapper.)
+/// Only `TuneCore` talks to oneDNN and OpenBLAS; only `TuneFormats/Zlib/` talks to zlib.
 let package = Package(
     name: "FineTune",
     products: [
@@ -27,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .target(name: "TuneCore", dependencies: ["CDNNL", "COpenBLAS"]),
         .target(name: "TuneNN", dependencies: ["TuneCore"]),
-        .target(name: "TuneData", dependencies: ["TuneCore", "CZlib", "CTurboJPEG", "CPNG"]),
+        .target(name: "TuneData", dependencies: ["TuneCore", "TuneFormats", "CTurboJPEG", "CPNG"]),
         .target(name: "TuneFormats", dependencies: ["TuneCore", "CZlib"]),
         .target(name: "TuneModels", dependencies: ["TuneNN", "TuneData", "TuneFormats"]),
         .target(name: "TuneTraining", dependencies: ["TuneNN", "TuneData", "TuneFormats", "TuneModels"]),
@@ -45,7 +46,7 @@ let package = Package(
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),
         .testTarget(name: "TuneCoreTests", dependencies: ["TuneCore"]),
         .testTarget(name: "TuneNNTests", dependencies: ["TuneNN"]),
-        .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TestFixtures"]),
+        .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TuneFormats", "TestFixtures"]),
         .testTarget(name: "TuneFormatsTests", dependencies: ["TuneFormats", "TestFixtures"]),
         .testTarget(name: "TuneModelsTests", dependencies: ["TuneModels", "TestFixtures"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneTrainingTests", dependencies: ["FineTune", "FineTuneExamples", "TuneTraining", "TestFixtures"]),

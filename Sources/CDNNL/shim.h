@@ -5,7 +5,8 @@
 void omp_set_num_threads(int num_threads);
 int omp_get_max_threads(void);
 /* A parallel region on libgomp's thread team (what `#pragma omp parallel` compiles to), so FineTune's own loops run
-   on oneDNN's threads instead of competing with them. */
+   on oneDNN's threads instead of competing with them. libgomp's internal ABI, not public OpenMP API: no header
+   declares it. Used only by Sources/TuneCore/OneDNN/OpenMPTeam.swift, which documents the arguments and the caveats. */
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned int flags);
 int omp_get_thread_num(void);
 int omp_get_num_threads(void);

@@ -26,29 +26,31 @@ public enum FashionMNISTBaseline {
         public let testCount: Int
     }
 
-    /// conv 3×3 (32) → BN → ReLU → max-pool 2 → conv 3×3 (64) → BN → ReLU → max-pool 2 → flatten → dense 10 (logits).
-    public static func makeModel() -> Sequential {
+    /// conv 3×3 (32) → BN → ReLU → max-pool 2 → conv 3×3 (64) → BN → ReLU → max-pool 2 → flatten → dense 10 (logits),
+    /// with initial weights from `generator`.
+    public static func makeModel(generator: WeightGenerator = WeightGenerator(seed: 0)) -> Sequential {
         Sequential {
-            Conv2D(32, kernelSize: 3, inChannels: 1, padding: .same, useBias: false, kernelInitializer: .heNormal)
+            Conv2D(32, kernelSize: 3, inChannels: 1, padding: .same, useBias: false, kernelInitializer: .heNormal,
+                   generator: generator)
             BatchNorm(channels: 32)
             ActivationLayer(.relu)
             MaxPool2D(poolSize: 2)
-            Conv2D(64, kernelSize: 3, inChannels: 32, padding: .same, useBias: false, kernelInitializer: .heNormal)
+            Conv2D(64, kernelSize: 3, inChannels: 32, padding: .same, useBias: false, kernelInitializer: .heNormal,
+                   generator: generator)
             BatchNorm(channels: 64)
             ActivationLayer(.relu)
             MaxPool2D(poolSize: 2)
             Flatten()
-            Dense(10, inFeatures: 64 * 7 * 7)
+            Dense(10, inFeatures: 64 * 7 * 7, generator: generator)
         }
     }
 
     /// Loads the data, trains and evaluates on the test slice.
     public static func run(_ options: Options, callbacks: [any Callback] = [],
                            progress: ((Int) -> ProgressLogger?)? = nil) throws -> Outcome {
-        WeightSeed.set(options.seed)
         let train = try FashionMNIST.load(split: .train, limit: options.trainLimit, directory: options.directory)
         let test = try FashionMNIST.load(split: .test, limit: options.testLimit, directory: options.directory)
-        let model = makeModel()
+        let model = makeModel(generator: WeightGenerator(seed: options.seed))
         let trainer = Trainer(model: model, optimizer: Adam(learningRate: options.learningRate),
                               loss: .sparseCategoricalCrossEntropy(fromLogits: true), metrics: [.accuracy],
                               seed: options.seed)

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 import Synchronization
 
 /// The one place FineTune calls OpenBLAS.
@@ -26,6 +27,12 @@ enum BLAS {
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha,
                     a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), beta, c, Int32(n))
+    }
+
+    /// OpenBLAS's build configuration string (version and kernel).
+    static var configuration: String {
+        guard let config = openblas_get_config() else { return "unknown" }
+        return String(cString: config).trimmingCharacters(in: .whitespaces)
     }
 
     /// Sets the thread count GEMMs large enough to share use.

@@ -1,44 +1,51 @@
-import CDNNL
-
 /// A oneDNN memory layout other than plain row-major, such as the channel-blocked `nChw16c` that convolutions,
 /// batch norm and eltwise primitives prefer on AVX-512.
 ///
 /// Activations stay in such a layout from one oneDNN op to the next, so a chain of convolution → batch norm →
 /// ReLU6 → convolution reorders nothing; a tensor converts to plain row-major only when something reads its elements
-/// (see ``Tensor/storage``).
+/// (see ``Tensor/storage``). That conversion is a Swift copy planned here, when the layout is made: any layout
+/// oneDNN describes by blocking can be converted, and one it does not (never an activation's) is refused up front,
+/// so reading a tensor's elements cannot fail.
 struct NativeLayout {
     /// The layout as oneDNN describes it (dims match the tensor's shape, possibly with padded channels).
-    let descriptor: dnnl_memory_desc_t
+    let descriptor: MemoryDescriptor
     /// The plain row-major layout of the same dims, which reading the elements converts to.
-    let plain: dnnl_memory_desc_t
+    let plain: MemoryDescriptor
     /// A string that identifies the layout, for primitive cache keys.
     let key: String
     /// The blocking of channels (axis 1), when the layout is `nChw{8,16}c` for a 4-D tensor.
     let channelBlock: Int?
+    /// How to find each element: see ``RowMajorConversion``.
+    private let conversion: RowMajorConversion
 
-    init(_ descriptor: dnnl_memory_desc_t, plain: dnnl_memory_desc_t) throws {
+    /// Throws when `descriptor` is not a blocked layout of `plain`'s dims.
+    init(_ descriptor: MemoryDescriptor, plain: MemoryDescriptor) throws {
+        guard descriptor.dimensions == plain.dimensions else {
+            throw TensorError.invalidArgument(op: "NativeLayout",
+                                              message: "dims \(descriptor.dimensions) differ from \(plain.dimensions)")
+        }
         self.descriptor = descriptor
         self.plain = plain
-        key = DNNL.layoutKey(descriptor)
+        key = descriptor.key
         channelBlock = try Self.channelBlocking(of: descriptor)
+        conversion = try RowMajorConversion(try descriptor.blocking(), channelBlock: channelBlock)
     }
 
     /// The bytes the layout occupies (padded channels included).
-    var byteCount: Int {
-        var descriptor = descriptor
-        return dnnl_memory_desc_get_size(&descriptor)
+    var byteCount: Int { descriptor.byteCount }
+
+    func matches(_ other: MemoryDescriptor) -> Bool { descriptor == other }
+
+    /// Copies the elements of `source` (in this layout) to `destination` in row-major order.
+    func copyToRowMajor(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>) {
+        conversion.copy(source, destination)
     }
 
-    func matches(_ other: dnnl_memory_desc_t) -> Bool { DNNL.equal(descriptor, other) }
-
-    private static func channelBlocking(of descriptor: dnnl_memory_desc_t) throws -> Int? {
-        guard descriptor.ndims == 4 else { return nil }
-        let dims = DNNL.dimensions(of: descriptor)
-        for (tag, block) in [(dnnl_nChw16c, 16), (dnnl_nChw8c, 8)] {
-            var blocked = dnnl_memory_desc_t()
-            try DNNL.check(dnnl_memory_desc_init_by_tag(&blocked, 4, dims.map(Int64.init), dnnl_f32, tag),
-                           "dnnl_memory_desc_init_by_tag")
-            if DNNL.equal(descriptor, blocked) { return block }
+    private static func channelBlocking(of descriptor: MemoryDescriptor) throws -> Int? {
+        let dims = descriptor.dimensions
+        guard dims.count == 4 else { return nil }
+        for block in [16, 8] where descriptor == (try MemoryDescriptor(dims, format: .channelBlocked(block))) {
+            return block
         }
         return nil
     }
@@ -56,46 +63,16 @@ struct NativeStorage {
     }
 }
 
-extension DNNL {
-    /// Whether two descriptors describe the same memory layout.
-    static func equal(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
-        var a = a, b = b
-        return dnnl_memory_desc_equal(&a, &b) != 0
-    }
-
-    /// The logical dims of a descriptor.
-    static func dimensions(of descriptor: dnnl_memory_desc_t) -> [Int] {
-        var dims = descriptor.dims
-        let count = Int(descriptor.ndims)
-        return withUnsafeBytes(of: &dims) { Array($0.bindMemory(to: Int64.self).prefix(count)).map(Int.init) }
-    }
-
-    /// A deterministic key for a blocked (or plain) layout: dims, padded dims, strides and inner blocks.
-    static func layoutKey(_ descriptor: dnnl_memory_desc_t) -> String {
-        let count = Int(descriptor.ndims)
-        func values<T>(_ tuple: T, _ n: Int) -> [Int64] {
-            var tuple = tuple
-            return withUnsafeBytes(of: &tuple) { Array($0.bindMemory(to: Int64.self).prefix(n)) }
-        }
-        let blocking = descriptor.format_desc.blocking
-        let blocks = Int(blocking.inner_nblks)
-        return "d\(values(descriptor.dims, count))p\(values(descriptor.padded_dims, count))k\(descriptor.format_kind.rawValue)"
-            + "s\(values(blocking.strides, count))b\(values(blocking.inner_blks, blocks))i\(values(blocking.inner_idxs, blocks))"
-    }
-}
-
 extension Tensor {
     /// A tensor whose elements live in `native` (plain storage is made on first read).
     convenience init(shape: Shape, native: NativeStorage) {
-        self.init(shape: shape, plainStorage: nil, native: native)
+        self.init(shape: shape, elements: .native(native))
     }
 
     /// Converts the native layout to plain row-major storage.
-    static func plainCopy(of native: NativeStorage, count: Int) throws -> TensorStorage {
+    static func plainCopy(of native: NativeStorage, count: Int) -> TensorStorage {
         let plain = TensorStorage(count: count, zeroed: false)
-        let context = try DNNLContext.shared()
-        try context.reorder(from: native.layout.descriptor, UnsafeMutableRawPointer(native.storage.pointer),
-                            to: native.layout.plain, UnsafeMutableRawPointer(plain.pointer))
+        native.layout.copyToRowMajor(native.storage.pointer, plain.pointer)
         return plain
     }
 

@@ -1,4 +1,3 @@
-import CDNNL
 import Foundation
 
 /// Batch normalization on oneDNN primitives, in training mode (batch statistics) and inference mode (given
@@ -92,10 +91,10 @@ extension Tensor {
 struct BatchNormPlan {
     let context: DNNLContext
     /// The layout the primitives run in: the input's native layout, or plain.
-    let data: dnnl_memory_desc_t
+    let data: MemoryDescriptor
     /// Row-major `[N, C, H, W]`.
-    let plain: dnnl_memory_desc_t
-    let channel: dnnl_memory_desc_t
+    let plain: MemoryDescriptor
+    let channel: MemoryDescriptor
     let key: String
     let epsilon: Float
     let channels: Int
@@ -106,30 +105,22 @@ struct BatchNormPlan {
         channels = shape[1]
         let dims = shape.rank == 4 ? shape.dimensions : [shape[0], shape[1], 1, 1]
         context = try DNNLContext.shared()
-        plain = try DNNL.plainDescriptor(dims)
-        let layout = x.nativeLayout.flatMap { DNNL.dimensions(of: $0.descriptor) == dims ? $0 : nil }
+        plain = try .plain(dims)
+        let layout = x.nativeLayout.flatMap { $0.descriptor.dimensions == dims ? $0 : nil }
         data = layout?.descriptor ?? plain
-        channel = try DNNL.plainDescriptor([channels])
+        channel = try .plain([channels])
         key = "bnorm\(dims)e\(epsilon)\(layout?.key ?? "")"
         self.epsilon = epsilon
     }
 
-    private static let scaleShift = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue
-
     /// A forward primitive descriptor; with `givenStatistics` it normalizes with the mean and variance passed in.
     private func forward(givenStatistics: Bool) throws -> DNNLPrimitive {
-        let flags = Self.scaleShift | (givenStatistics ? dnnl_use_global_stats.rawValue : 0)
         return try context.primitive("\(key)|fwd|given\(givenStatistics)") {
-            var src = data
-            var desc = dnnl_batch_normalization_desc_t()
-            try DNNL.check(dnnl_batch_normalization_forward_desc_init(&desc, dnnl_forward_training, &src, epsilon, flags),
-                           "dnnl_batch_normalization_forward_desc_init")
             let statistics: [DNNLArgument] = givenStatistics
-                ? [.input(DNNL_ARG_MEAN, channel), .input(DNNL_ARG_VARIANCE, channel)]
-                : [.output(DNNL_ARG_MEAN, channel), .output(DNNL_ARG_VARIANCE, channel)]
-            return try DNNLPrimitive(&desc, arguments: [
-                .input(DNNL_ARG_SRC, plain), .output(DNNL_ARG_DST, plain),
-                .input(DNNL_ARG_SCALE, channel), .input(DNNL_ARG_SHIFT, channel),
+                ? [.input(.mean, channel), .input(.variance, channel)]
+                : [.output(.mean, channel), .output(.variance, channel)]
+            return try .batchNormForward(data: data, epsilon: epsilon, givenStatistics: givenStatistics, arguments: [
+                .input(.source, plain), .output(.destination, plain), .input(.scale, channel), .input(.shift, channel),
             ] + statistics, context: context)
         }
     }
@@ -137,10 +128,10 @@ struct BatchNormPlan {
     /// `scale · (x − mean) / √(variance + ε) + shift`.
     func normalize(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor) throws -> Tensor {
         let forward = try forward(givenStatistics: true)
-        let output = forward.output(DNNL_ARG_DST, shape: x.shape)
+        let output = forward.output(.destination, shape: x.shape)
         try forward.execute(operands: [
-            DNNL_ARG_SRC: .tensor(x), DNNL_ARG_DST: .tensor(output), DNNL_ARG_SCALE: .tensor(scale),
-            DNNL_ARG_SHIFT: .tensor(shift), DNNL_ARG_MEAN: .tensor(mean), DNNL_ARG_VARIANCE: .tensor(variance),
+            .source: .tensor(x), .destination: .tensor(output), .scale: .tensor(scale),
+            .shift: .tensor(shift), .mean: .tensor(mean), .variance: .tensor(variance),
         ], context: context)
         return output
     }
@@ -168,27 +159,23 @@ struct BatchNormPlan {
     func backward(_ gradient: Tensor, x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
                   throughStatistics: Bool) throws -> [Tensor?] {
         let hint = try forward(givenStatistics: !throughStatistics)
-        let flags = Self.scaleShift | (throughStatistics ? 0 : dnnl_use_global_stats.rawValue)
         let backward = try context.primitive("\(key)|bwd|through\(throughStatistics)") {
-            var src = data, diff = data
-            var desc = dnnl_batch_normalization_desc_t()
-            try DNNL.check(dnnl_batch_normalization_backward_desc_init(&desc, dnnl_backward, &diff, &src, epsilon, flags),
-                           "dnnl_batch_normalization_backward_desc_init")
-            // oneDNN 2.6 counts SHIFT as a backward input whenever `dnnl_use_shift` is set (it is not read),
+            // oneDNN 2.6 counts SHIFT as a backward input whenever it uses a shift (it is not read),
             // and rejects the execution with `invalid_arguments` if it is not bound.
-            return try DNNLPrimitive(&desc, hint: hint, arguments: [
-                .input(DNNL_ARG_SRC, plain), .input(DNNL_ARG_DIFF_DST, plain), .input(DNNL_ARG_SCALE, channel),
-                .input(DNNL_ARG_SHIFT, channel), .input(DNNL_ARG_MEAN, channel), .input(DNNL_ARG_VARIANCE, channel),
-                .output(DNNL_ARG_DIFF_SRC, plain), .output(DNNL_ARG_DIFF_SCALE, channel),
-                .output(DNNL_ARG_DIFF_SHIFT, channel),
+            return try .batchNormBackward(data: data, epsilon: epsilon, givenStatistics: !throughStatistics, hint: hint,
+                                          arguments: [
+                .input(.source, plain), .input(.diffDestination, plain), .input(.scale, channel),
+                .input(.shift, channel), .input(.mean, channel), .input(.variance, channel),
+                .output(.diffSource, plain), .output(.diffScale, channel),
+                .output(.diffShift, channel),
             ], context: context)
         }
-        let gx = backward.output(DNNL_ARG_DIFF_SRC, shape: x.shape)
+        let gx = backward.output(.diffSource, shape: x.shape)
         let gScale = Tensor.uninitialized([channels]), gShift = Tensor.uninitialized([channels])
         try backward.execute(operands: [
-            DNNL_ARG_SRC: .tensor(x), DNNL_ARG_DIFF_DST: .tensor(gradient), DNNL_ARG_SCALE: .tensor(scale),
-            DNNL_ARG_SHIFT: .tensor(shift), DNNL_ARG_MEAN: .tensor(mean), DNNL_ARG_VARIANCE: .tensor(variance),
-            DNNL_ARG_DIFF_SRC: .tensor(gx), DNNL_ARG_DIFF_SCALE: .tensor(gScale), DNNL_ARG_DIFF_SHIFT: .tensor(gShift),
+            .source: .tensor(x), .diffDestination: .tensor(gradient), .scale: .tensor(scale),
+            .shift: .tensor(shift), .mean: .tensor(mean), .variance: .tensor(variance),
+            .diffSource: .tensor(gx), .diffScale: .tensor(gScale), .diffShift: .tensor(gShift),
         ], context: context)
         return [gx, gScale, gShift]
     }

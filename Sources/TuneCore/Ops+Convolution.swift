@@ -1,5 +1,3 @@
-import CDNNL
-
 /// 2-D convolution on oneDNN (forward, backward-data and backward-weights primitives).
 extension Tensor {
     /// Convolves NCHW `input` with `weight` `[outChannels, inChannels / groups, kh, kw]` (PyTorch layout).
@@ -10,11 +8,11 @@ extension Tensor {
         let (plan, outShape, geometry) = try convolutionPlan(input, weight: weight, bias: bias, stride: stride,
                                                              padding: padding, dilation: dilation, groups: groups)
         let forward = try plan.forward()
-        let result = forward.output(DNNL_ARG_DST, shape: outShape)
-        var operands: [Int32: DNNLOperand] = [
-            DNNL_ARG_SRC: .tensor(input), DNNL_ARG_WEIGHTS: .tensor(weight), DNNL_ARG_DST: .tensor(result),
+        let result = forward.output(.destination, shape: outShape)
+        var operands: [DNNL.Argument: DNNLOperand] = [
+            .source: .tensor(input), .weights: .tensor(weight), .destination: .tensor(result),
         ]
-        if let bias { operands[DNNL_ARG_BIAS] = .tensor(bias) }
+        if let bias { operands[.bias] = .tensor(bias) }
         try forward.execute(operands: operands, context: plan.context)
 
         let inputs = [input, weight] + (bias.map { [$0] } ?? [])
@@ -22,9 +20,9 @@ extension Tensor {
             var grads: [Tensor?] = [nil, nil, nil]
             if input.requiresGradient {
                 let backwardData = try plan.backwardData()
-                let gx = backwardData.output(DNNL_ARG_DIFF_SRC, shape: input.shape)
-                try backwardData.execute(operands: [DNNL_ARG_DIFF_DST: .tensor(gradient), DNNL_ARG_WEIGHTS: .tensor(weight),
-                                                    DNNL_ARG_DIFF_SRC: .tensor(gx)], context: plan.context)
+                let gx = backwardData.output(.diffSource, shape: input.shape)
+                try backwardData.execute(operands: [.diffDestination: .tensor(gradient), .weights: .tensor(weight),
+                                                    .diffSource: .tensor(gx)], context: plan.context)
                 grads[0] = gx
             }
             if weight.requiresGradient,
@@ -34,11 +32,11 @@ extension Tensor {
                                                            weightShape: weight.shape, geometry: geometry)
             } else if weight.requiresGradient || bias?.requiresGradient == true {
                 let gw = Tensor.uninitialized(weight.shape)
-                var operands: [Int32: DNNLOperand] = [
-                    DNNL_ARG_SRC: .tensor(input), DNNL_ARG_DIFF_DST: .tensor(gradient), DNNL_ARG_DIFF_WEIGHTS: .tensor(gw),
+                var operands: [DNNL.Argument: DNNLOperand] = [
+                    .source: .tensor(input), .diffDestination: .tensor(gradient), .diffWeights: .tensor(gw),
                 ]
                 let gb = bias.map { Tensor.uninitialized($0.shape) }
-                if let gb { operands[DNNL_ARG_DIFF_BIAS] = .tensor(gb) }
+                if let gb { operands[.diffBias] = .tensor(gb) }
                 try plan.backwardWeights().execute(operands: operands, context: plan.context)
                 grads[1] = gw
                 grads[2] = gb
@@ -79,10 +77,10 @@ extension Tensor {
 struct ConvolutionPlan {
     let context: DNNLContext
     let key: String
-    let source: dnnl_memory_desc_t
-    let weights: dnnl_memory_desc_t
-    let bias: dnnl_memory_desc_t?
-    let destination: dnnl_memory_desc_t
+    let source: MemoryDescriptor
+    let weights: MemoryDescriptor
+    let bias: MemoryDescriptor?
+    let destination: MemoryDescriptor
     let geometry: WindowGeometry
     private let dims: (source: [Int], weights: [Int], destination: [Int])
 
@@ -91,10 +89,10 @@ struct ConvolutionPlan {
         let weightDims = groups == 1 ? weight.dimensions
             : [groups, weight[0] / groups, weight[1], weight[2], weight[3]]
         dims = (input.dimensions, weightDims, output.dimensions)
-        source = try DNNL.plainDescriptor(input.dimensions)
-        weights = try DNNL.plainDescriptor(weightDims)
-        bias = hasBias ? try DNNL.plainDescriptor([output[1]]) : nil
-        destination = try DNNL.plainDescriptor(output.dimensions)
+        source = try .plain(input.dimensions)
+        weights = try .plain(weightDims)
+        bias = hasBias ? try .plain([output[1]]) : nil
+        destination = try .plain(output.dimensions)
         self.geometry = geometry
         key = "conv\(input.dimensions)w\(weightDims)b\(hasBias)\(geometry.key)"
     }
@@ -105,64 +103,36 @@ struct ConvolutionPlan {
     func forward(inference: Bool, activation: Tensor.Activation?) throws -> DNNLPrimitive {
         let variant = inference ? "|inf\(activation?.rawValue ?? "")" : ""
         return try context.primitive("\(key)|fwd\(variant)") {
-            var src = try DNNL.anyDescriptor(dims.source), wei = try DNNL.anyDescriptor(dims.weights)
-            var dst = try DNNL.anyDescriptor(dims.destination)
-            var bia = bias
-            var desc = dnnl_convolution_desc_t()
-            try DNNL.check(withOptionalPointer(&bia) { biasPointer in
-                dnnl_dilated_convolution_forward_desc_init(&desc, inference ? dnnl_forward_inference : dnnl_forward_training,
-                                                           dnnl_convolution_direct, &src, &wei,
-                                                           biasPointer, &dst, geometry.dnnlStride, geometry.dnnlDilation,
-                                                           geometry.dnnlPadBefore, geometry.dnnlPadAfter)
-            }, "dnnl_dilated_convolution_forward_desc_init")
-            var arguments: [DNNLArgument] = [.input(DNNL_ARG_SRC, source), .input(DNNL_ARG_WEIGHTS, weights),
-                                             .output(DNNL_ARG_DST, destination)]
-            if let bias { arguments.append(.input(DNNL_ARG_BIAS, bias)) }
-            let configure = activation.map { activation in
-                { (attributes: dnnl_primitive_attr_t) in try DNNL.appendActivation(activation.algorithm, to: attributes) }
-            }
-            return try DNNLPrimitive(&desc, configure: configure, arguments: arguments, context: context)
+            var arguments: [DNNLArgument] = [.input(.source, source), .input(.weights, weights),
+                                             .output(.destination, destination)]
+            if let bias { arguments.append(.input(.bias, bias)) }
+            return try .convolutionForward(inference ? .forwardInference : .forwardTraining,
+                                           source: .any(dims.source), weights: .any(dims.weights), bias: bias,
+                                           destination: .any(dims.destination), window: geometry,
+                                           postOp: activation?.function, arguments: arguments, context: context)
         }
     }
 
     func backwardData() throws -> DNNLPrimitive {
         let hint = try forward()
         return try context.primitive("\(key)|bwd-data") {
-            var src = try DNNL.anyDescriptor(dims.source), wei = try DNNL.anyDescriptor(dims.weights)
-            var dst = try DNNL.anyDescriptor(dims.destination)
-            var desc = dnnl_convolution_desc_t()
-            try DNNL.check(dnnl_dilated_convolution_backward_data_desc_init(
-                &desc, dnnl_convolution_direct, &src, &wei, &dst, geometry.dnnlStride, geometry.dnnlDilation,
-                geometry.dnnlPadBefore, geometry.dnnlPadAfter), "dnnl_dilated_convolution_backward_data_desc_init")
-            return try DNNLPrimitive(&desc, hint: hint, arguments: [
-                .input(DNNL_ARG_DIFF_DST, destination), .input(DNNL_ARG_WEIGHTS, weights), .output(DNNL_ARG_DIFF_SRC, source),
-            ], context: context)
+            try .convolutionBackwardData(source: .any(dims.source), weights: .any(dims.weights),
+                                         destination: .any(dims.destination), window: geometry, hint: hint, arguments: [
+                                             .input(.diffDestination, destination), .input(.weights, weights),
+                                             .output(.diffSource, source),
+                                         ], context: context)
         }
     }
 
     func backwardWeights() throws -> DNNLPrimitive {
         let hint = try forward()
         return try context.primitive("\(key)|bwd-weights") {
-            var src = try DNNL.anyDescriptor(dims.source), wei = try DNNL.anyDescriptor(dims.weights)
-            var dst = try DNNL.anyDescriptor(dims.destination)
-            var bia = bias
-            var desc = dnnl_convolution_desc_t()
-            try DNNL.check(withOptionalPointer(&bia) { biasPointer in
-                dnnl_dilated_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &src, &wei, biasPointer,
-                                                                    &dst, geometry.dnnlStride, geometry.dnnlDilation,
-                                                                    geometry.dnnlPadBefore, geometry.dnnlPadAfter)
-            }, "dnnl_dilated_convolution_backward_weights_desc_init")
-            var arguments: [DNNLArgument] = [.input(DNNL_ARG_SRC, source), .input(DNNL_ARG_DIFF_DST, destination),
-                                             .output(DNNL_ARG_DIFF_WEIGHTS, weights)]
-            if let bias { arguments.append(.output(DNNL_ARG_DIFF_BIAS, bias)) }
-            return try DNNLPrimitive(&desc, hint: hint, arguments: arguments, context: context)
+            var arguments: [DNNLArgument] = [.input(.source, source), .input(.diffDestination, destination),
+                                             .output(.diffWeights, weights)]
+            if let bias { arguments.append(.output(.diffBias, bias)) }
+            return try .convolutionBackwardWeights(source: .any(dims.source), weights: .any(dims.weights), bias: bias,
+                                                   destination: .any(dims.destination), window: geometry, hint: hint,
+                                                   arguments: arguments, context: context)
         }
     }
-}
-
-/// Passes a pointer to the wrapped value, or `nil`, to `body`.
-func withOptionalPointer<T, R>(_ value: inout T?, _ body: (UnsafePointer<T>?) throws -> R) rethrows -> R {
-    guard var unwrapped = value else { return try body(nil) }
-    defer { value = unwrapped }
-    return try withUnsafePointer(to: &unwrapped) { try body($0) }
 }

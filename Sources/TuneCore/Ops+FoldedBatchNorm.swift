@@ -1,5 +1,3 @@
-import CDNNL
-
 /// Convolution followed by an inference-mode batch norm (and an activation), run as one oneDNN convolution.
 extension Tensor {
     /// `activation(batchNorm(conv2d(input)))` with the batch norm's fixed statistics folded into the convolution:
@@ -35,9 +33,9 @@ extension Tensor {
         let (plan, outShape, _) = try convolutionPlan(input, weight: foldedWeight, bias: foldedBias, stride: stride,
                                                       padding: padding, dilation: dilation, groups: groups)
         let forward = try plan.forward(inference: true, activation: activation)
-        let result = forward.output(DNNL_ARG_DST, shape: outShape)
-        try forward.execute(operands: [DNNL_ARG_SRC: .tensor(input), DNNL_ARG_WEIGHTS: .tensor(foldedWeight),
-                                       DNNL_ARG_BIAS: .tensor(foldedBias), DNNL_ARG_DST: .tensor(result)],
+        let result = forward.output(.destination, shape: outShape)
+        try forward.execute(operands: [.source: .tensor(input), .weights: .tensor(foldedWeight),
+                                       .bias: .tensor(foldedBias), .destination: .tensor(result)],
                             context: plan.context)
         return result
     }

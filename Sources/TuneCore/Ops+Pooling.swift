@@ -1,5 +1,3 @@
-import CDNNL
-
 /// Max and average pooling on oneDNN, and global average pooling.
 extension Tensor {
     /// The pooling reductions.
@@ -8,10 +6,10 @@ extension Tensor {
         /// Average; `countIncludesPadding` follows PyTorch's `count_include_pad` (TensorFlow "SAME" excludes it).
         case average(countIncludesPadding: Bool)
 
-        var algorithm: dnnl_alg_kind_t {
+        var algorithm: DNNL.PoolingAlgorithm {
             switch self {
-            case .max: return dnnl_pooling_max
-            case .average(let include): return include ? dnnl_pooling_avg_include_padding : dnnl_pooling_avg_exclude_padding
+            case .max: return .max
+            case .average(let include): return include ? .averageIncludingPadding : .averageExcludingPadding
             }
         }
     }
@@ -44,41 +42,31 @@ extension Tensor {
                                           dilation: (1, 1), padding: padding)
         let outShape: Shape = [shape[0], shape[1], geometry.output[0], geometry.output[1]]
         let context = try DNNLContext.shared()
-        let source = try DNNL.plainDescriptor(shape.dimensions)
-        let destination = try DNNL.plainDescriptor(outShape.dimensions)
+        let source = try MemoryDescriptor.plain(shape.dimensions)
+        let destination = try MemoryDescriptor.plain(outShape.dimensions)
         let key = "pool\(kind)\(shape.dimensions)\(geometry.key)"
         let forward = try context.primitive("\(key)|fwd") {
-            var src = source, dst = destination
-            var desc = dnnl_pooling_v2_desc_t()
-            try DNNL.check(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_training, kind.algorithm, &src, &dst,
-                                                             geometry.dnnlStride, geometry.dnnlKernel, geometry.dnnlDilation,
-                                                             geometry.dnnlPadBefore, geometry.dnnlPadAfter),
-                           "dnnl_pooling_v2_forward_desc_init")
-            return try DNNLPrimitive(&desc, arguments: [.input(DNNL_ARG_SRC, source), .output(DNNL_ARG_DST, destination),
-                                                        .opaque(DNNL_ARG_WORKSPACE, isOutput: true)], context: context)
+            try .poolingForward(kind.algorithm, source: source, destination: destination, window: geometry, arguments: [
+                .input(.source, source), .output(.destination, destination), .opaque(.workspace, isOutput: true),
+            ], context: context)
         }
         let result = Tensor.uninitialized(outShape)
-        let workspaceBytes = forward.byteSize(of: DNNL_ARG_WORKSPACE)
+        let workspaceBytes = forward.byteSize(of: .workspace)
         let workspace = TensorStorage(count: (workspaceBytes + 3) / 4, zeroed: false)
-        var buffers: [Int32: UnsafeMutableRawPointer] = [DNNL_ARG_SRC: rawPointer, DNNL_ARG_DST: result.rawPointer]
-        if workspaceBytes > 0 { buffers[DNNL_ARG_WORKSPACE] = UnsafeMutableRawPointer(workspace.pointer) }
+        var buffers: [DNNL.Argument: UnsafeMutableRawPointer] = [.source: rawPointer, .destination: result.rawPointer]
+        if workspaceBytes > 0 { buffers[.workspace] = UnsafeMutableRawPointer(workspace.pointer) }
         try forward.execute(buffers, context: context)
         return Tensor.record(result, op: op, inputs: [self]) { gradient in
             let backward = try context.primitive("\(key)|bwd") {
-                var src = source, dst = destination
-                var desc = dnnl_pooling_v2_desc_t()
-                try DNNL.check(dnnl_pooling_v2_backward_desc_init(&desc, kind.algorithm, &src, &dst, geometry.dnnlStride,
-                                                                  geometry.dnnlKernel, geometry.dnnlDilation,
-                                                                  geometry.dnnlPadBefore, geometry.dnnlPadAfter),
-                               "dnnl_pooling_v2_backward_desc_init")
-                return try DNNLPrimitive(&desc, hint: forward, arguments: [
-                    .input(DNNL_ARG_DIFF_DST, destination), .output(DNNL_ARG_DIFF_SRC, source),
-                    .opaque(DNNL_ARG_WORKSPACE, isOutput: false),
+                try .poolingBackward(kind.algorithm, source: source, destination: destination, window: geometry,
+                                     hint: forward, arguments: [
+                    .input(.diffDestination, destination), .output(.diffSource, source),
+                    .opaque(.workspace, isOutput: false),
                 ], context: context)
             }
             let gx = Tensor.uninitialized(self.shape)
-            var buffers: [Int32: UnsafeMutableRawPointer] = [DNNL_ARG_DIFF_DST: gradient.rawPointer, DNNL_ARG_DIFF_SRC: gx.rawPointer]
-            if workspaceBytes > 0 { buffers[DNNL_ARG_WORKSPACE] = UnsafeMutableRawPointer(workspace.pointer) }
+            var buffers: [DNNL.Argument: UnsafeMutableRawPointer] = [.diffDestination: gradient.rawPointer, .diffSource: gx.rawPointer]
+            if workspaceBytes > 0 { buffers[.workspace] = UnsafeMutableRawPointer(workspace.pointer) }
             try backward.execute(buffers, context: context)
             return [gx]
         }

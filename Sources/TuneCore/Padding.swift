@@ -69,11 +69,5 @@ struct WindowGeometry: Hashable {
         output = [outHeight, outWidth]
     }
 
-    /// oneDNN counts dilation from 0 (no dilation).
-    var dnnlDilation: [Int64] { dilation.map { Int64($0 - 1) } }
-    var dnnlStride: [Int64] { stride.map(Int64.init) }
-    var dnnlKernel: [Int64] { kernel.map(Int64.init) }
-    var dnnlPadBefore: [Int64] { padBefore.map(Int64.init) }
-    var dnnlPadAfter: [Int64] { padAfter.map(Int64.init) }
     var key: String { "k\(kernel)s\(stride)d\(dilation)p\(padBefore)\(padAfter)" }
 }

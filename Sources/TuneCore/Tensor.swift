@@ -10,9 +10,8 @@
 public final class Tensor: @unchecked Sendable {
     /// The dimensions of this tensor.
     public let shape: Shape
-    private var plainStorage: TensorStorage?
-    /// The elements in a oneDNN layout, when an op produced them that way.
-    private(set) var native: NativeStorage?
+    /// Where the elements are: row-major, in a oneDNN layout, or both once a native tensor has been read.
+    private var elements: Elements
     /// Whether gradients flow to this tensor. Set it on leaves (parameters, inputs); op results inherit it.
     public var requiresGradient: Bool
     /// The accumulated gradient of a leaf after ``backward(seed:)``, or `nil`.
@@ -20,40 +19,56 @@ public final class Tensor: @unchecked Sendable {
     /// How this tensor was computed, when it was recorded on the tape.
     var gradientFunction: GradientFunction?
 
+    /// A tensor's elements: always at least one copy, so reading them cannot fail.
+    enum Elements {
+        case rowMajor(TensorStorage)
+        case native(NativeStorage)
+        /// A native tensor after its elements were read: both copies hold the same values.
+        case both(NativeStorage, rowMajor: TensorStorage)
+    }
+
     init(shape: Shape, storage: TensorStorage, requiresGradient: Bool = false) {
         self.shape = shape
-        plainStorage = storage
+        elements = .rowMajor(storage)
         self.requiresGradient = requiresGradient
     }
 
-    init(shape: Shape, plainStorage: TensorStorage?, native: NativeStorage?) {
+    init(shape: Shape, elements: Elements) {
         self.shape = shape
-        self.plainStorage = plainStorage
-        self.native = native
+        self.elements = elements
         requiresGradient = false
     }
 
-    /// The elements in row-major order, converted from the native layout on first use.
+    /// The elements in row-major order, converted from the native layout on first use (a copy that cannot fail:
+    /// ``NativeLayout`` plans it when the layout is made).
     var storage: TensorStorage {
-        if let plainStorage { return plainStorage }
-        guard let native else { preconditionFailure("Tensor: no storage") }
-        do {
-            let made = try Tensor.plainCopy(of: native, count: elementCount)
-            plainStorage = made
+        switch elements {
+        case .rowMajor(let storage), .both(_, let storage):
+            return storage
+        case .native(let native):
+            let made = Tensor.plainCopy(of: native, count: elementCount)
+            elements = .both(native, rowMajor: made)
             return made
-        } catch {
-            // The reorder was planned when the native layout was made; failing now means oneDNN itself failed.
-            fatalError("Tensor: converting \(shape) from oneDNN's layout failed: \(error)")
+        }
+    }
+
+    /// The elements in a oneDNN layout, when an op produced them that way.
+    var native: NativeStorage? {
+        switch elements {
+        case .rowMajor: return nil
+        case .native(let native), .both(let native, _): return native
         }
     }
 
     /// Whether the elements are held in row-major storage already (no conversion on read).
-    var hasPlainStorage: Bool { plainStorage != nil }
+    var hasPlainStorage: Bool {
+        if case .native = elements { return false }
+        return true
+    }
 
     /// Drops the native copy before the row-major elements are written in place.
     private func willMutatePlainStorage() {
-        _ = storage
-        native = nil
+        elements = .rowMajor(storage)
     }
 
     deinit {
@@ -142,7 +157,7 @@ public final class Tensor: @unchecked Sendable {
 
     /// This tensor's values without tape history (shares storage).
     public func detached() -> Tensor {
-        Tensor(shape: shape, plainStorage: plainStorage, native: native)
+        Tensor(shape: shape, elements: elements)
     }
 
     /// Overwrites the elements with those of `other`, which must have the same element count.

@@ -79,7 +79,7 @@ struct ZipWriter {
         var extra: [UInt8] = [0x46, 0x42]
         extra.appendLittleEndian(UInt16(padding))
         extra += [UInt8](repeating: 0x5a, count: padding)
-        let crc = data.withUnsafeBytes { CRC32.checksum($0) }
+        let crc = data.withUnsafeBytes { Zlib.crc32($0) }
 
         bytes.appendLittleEndian(UInt32(0x0403_4b50))
         bytes.appendLittleEndian(UInt16(20)) // version needed

@@ -1,4 +1,3 @@
-import CZlib
 
 /// A read-only view of a zip archive's entries, validated against the file before any entry is read:
 /// the end-of-central-directory record (zip64 too), every central directory entry, and every local header's
@@ -158,7 +157,12 @@ struct ZipArchive {
             try checkCRC(raw, entry)
             return try body(raw)
         }
-        let inflated = try Inflater.inflateRaw(raw, expectedSize: entry.uncompressedSize, file: file, entry: entry.name)
+        let inflated: [UInt8]
+        do throws(ZlibError) {
+            inflated = try Zlib.inflateRaw(raw, expectedSize: entry.uncompressedSize)
+        } catch {
+            throw FormatError.compression(file: file, entry: entry.name, message: error.message)
+        }
         return try inflated.withUnsafeBytes { buffer in
             try checkCRC(buffer, entry)
             return try body(buffer)
@@ -166,7 +170,7 @@ struct ZipArchive {
     }
 
     private func checkCRC(_ buffer: UnsafeRawBufferPointer, _ entry: Entry) throws {
-        guard CRC32.checksum(buffer) == entry.crc else {
+        guard Zlib.crc32(buffer) == entry.crc else {
             throw malformed(entry.localHeaderOffset, "entry \(entry.name) fails its CRC-32 check")
         }
     }

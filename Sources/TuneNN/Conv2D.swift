@@ -12,15 +12,20 @@ public final class Conv2D: Layer {
     public let useBias: Bool
     public let activation: Tensor.Activation?
     private let kernelInitializer: Initializer
+    /// Draws the weights when they are created (in `init` or on first use).
+    private let weightGenerator: WeightGenerator
     /// The kernel, once built.
     public private(set) var weight: Tensor?
     /// The bias, when `useBias`.
     public private(set) var bias: Tensor?
 
     /// - Parameter inChannels: give it to create the weights now; otherwise they are created on first use.
+    /// - Parameter generator: where the initial weights are drawn from (see ``WeightGenerator``); share one across a
+    ///   model for distinct, reproducible draws.
     public init(_ filters: Int, kernelSize: (Int, Int), inChannels: Int? = nil, stride: (Int, Int) = (1, 1),
                 padding: Padding = .valid, dilation: (Int, Int) = (1, 1), groups: Int = 1, useBias: Bool = true,
-                activation: Tensor.Activation? = nil, kernelInitializer: Initializer = .glorotUniform) {
+                activation: Tensor.Activation? = nil, kernelInitializer: Initializer = .glorotUniform,
+                generator: WeightGenerator = WeightGenerator(seed: 0)) {
         self.filters = filters
         self.kernelSize = kernelSize
         self.stride = stride
@@ -30,6 +35,7 @@ public final class Conv2D: Layer {
         self.useBias = useBias
         self.activation = activation
         self.kernelInitializer = kernelInitializer
+        weightGenerator = generator
         super.init(kind: "Conv2D")
         if let inChannels {
             createParameters(inChannels)
@@ -40,10 +46,11 @@ public final class Conv2D: Layer {
     /// A square-kernel convolution.
     public convenience init(_ filters: Int, kernelSize: Int, inChannels: Int? = nil, stride: Int = 1,
                             padding: Padding = .valid, groups: Int = 1, useBias: Bool = true,
-                            activation: Tensor.Activation? = nil, kernelInitializer: Initializer = .glorotUniform) {
+                            activation: Tensor.Activation? = nil, kernelInitializer: Initializer = .glorotUniform,
+                            generator: WeightGenerator = WeightGenerator(seed: 0)) {
         self.init(filters, kernelSize: (kernelSize, kernelSize), inChannels: inChannels, stride: (stride, stride),
                   padding: padding, groups: groups, useBias: useBias, activation: activation,
-                  kernelInitializer: kernelInitializer)
+                  kernelInitializer: kernelInitializer, generator: generator)
     }
 
     public override func build(inputShape: Shape) throws {
@@ -55,7 +62,7 @@ public final class Conv2D: Layer {
     }
 
     private func createParameters(_ inChannels: Int) {
-        var generator = WeightSeed.next()
+        var generator = weightGenerator.nextLayerGenerator()
         let perGroup = inChannels / max(groups, 1)
         let receptive = kernelSize.0 * kernelSize.1
         let weight = kernelInitializer.make([filters, perGroup, kernelSize.0, kernelSize.1], fanIn: perGroup * receptive,

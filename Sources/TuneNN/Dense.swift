@@ -10,17 +10,23 @@ public final class Dense: Layer {
     public let activation: Tensor.Activation?
     public let useBias: Bool
     private let kernelInitializer: Initializer
+    /// Draws the weight when it is created (in `init` or on first use).
+    private let weightGenerator: WeightGenerator
     /// `[units, inFeatures]`, once built.
     public private(set) var weight: Tensor?
     /// `[units]`, when `useBias`.
     public private(set) var bias: Tensor?
 
+    /// - Parameter inFeatures: give it to create the weights now; otherwise they are created on first use.
+    /// - Parameter generator: where the initial weights are drawn from (see ``WeightGenerator``); share one across a
+    ///   model for distinct, reproducible draws.
     public init(_ units: Int, inFeatures: Int? = nil, activation: Tensor.Activation? = nil, useBias: Bool = true,
-                kernelInitializer: Initializer = .glorotUniform) {
+                kernelInitializer: Initializer = .glorotUniform, generator: WeightGenerator = WeightGenerator(seed: 0)) {
         self.units = units
         self.activation = activation
         self.useBias = useBias
         self.kernelInitializer = kernelInitializer
+        weightGenerator = generator
         super.init(kind: "Dense")
         if let inFeatures {
             createParameters(inFeatures)
@@ -34,7 +40,7 @@ public final class Dense: Layer {
     }
 
     private func createParameters(_ features: Int) {
-        var generator = WeightSeed.next()
+        var generator = weightGenerator.nextLayerGenerator()
         let weight = kernelInitializer.make([units, features], fanIn: features, fanOut: units, generator: &generator)
         registerParameter("weight", weight)
         self.weight = weight

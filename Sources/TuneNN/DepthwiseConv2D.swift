@@ -19,6 +19,8 @@ public final class DepthwiseConv2D: Layer {
     /// The activation applied after the convolution, if any.
     public let activation: Tensor.Activation?
     private let kernelInitializer: Initializer
+    /// Draws the weights when they are created (in `init` or on first use).
+    private let weightGenerator: WeightGenerator
     /// The number of input channels (the group count), once known.
     public private(set) var inChannels: Int?
     /// The kernel, once built.
@@ -27,9 +29,12 @@ public final class DepthwiseConv2D: Layer {
     public private(set) var bias: Tensor?
 
     /// - Parameter inChannels: give it to create the weights now; otherwise they are created on first use.
+    /// - Parameter generator: where the initial weights are drawn from (see ``WeightGenerator``); share one across a
+    ///   model for distinct, reproducible draws.
     public init(kernelSize: (Int, Int), inChannels: Int? = nil, stride: (Int, Int) = (1, 1), padding: Padding = .valid,
                 depthMultiplier: Int = 1, dilation: (Int, Int) = (1, 1), useBias: Bool = true,
-                activation: Tensor.Activation? = nil, kernelInitializer: Initializer = .glorotUniform) {
+                activation: Tensor.Activation? = nil, kernelInitializer: Initializer = .glorotUniform,
+                generator: WeightGenerator = WeightGenerator(seed: 0)) {
         self.kernelSize = kernelSize
         self.stride = stride
         self.padding = padding
@@ -38,6 +43,7 @@ public final class DepthwiseConv2D: Layer {
         self.useBias = useBias
         self.activation = activation
         self.kernelInitializer = kernelInitializer
+        weightGenerator = generator
         super.init(kind: "DepthwiseConv2D")
         if let inChannels, inChannels > 0, depthMultiplier > 0 {
             createParameters(inChannels)
@@ -48,10 +54,11 @@ public final class DepthwiseConv2D: Layer {
     /// A square-kernel depthwise convolution.
     public convenience init(kernelSize: Int, inChannels: Int? = nil, stride: Int = 1, padding: Padding = .valid,
                             depthMultiplier: Int = 1, useBias: Bool = true, activation: Tensor.Activation? = nil,
-                            kernelInitializer: Initializer = .glorotUniform) {
+                            kernelInitializer: Initializer = .glorotUniform,
+                            generator: WeightGenerator = WeightGenerator(seed: 0)) {
         self.init(kernelSize: (kernelSize, kernelSize), inChannels: inChannels, stride: (stride, stride),
                   padding: padding, depthMultiplier: depthMultiplier, useBias: useBias, activation: activation,
-                  kernelInitializer: kernelInitializer)
+                  kernelInitializer: kernelInitializer, generator: generator)
     }
 
     public override func build(inputShape: Shape) throws {
@@ -71,7 +78,7 @@ public final class DepthwiseConv2D: Layer {
 
     private func createParameters(_ channels: Int) {
         inChannels = channels
-        var generator = WeightSeed.next()
+        var generator = weightGenerator.nextLayerGenerator()
         let receptive = kernelSize.0 * kernelSize.1
         let outChannels = channels * depthMultiplier
         let weight = kernelInitializer.make([outChannels, 1, kernelSize.0, kernelSize.1], fanIn: receptive,

@@ -1,4 +1,3 @@
-import Foundation
 import TuneCore
 
 /// Weight initializers, drawing from a seeded generator so a fixed seed gives the same weights.
@@ -28,21 +27,5 @@ public enum Initializer: Sendable, Equatable {
             let limit = Float((6.0 / Double(max(fanIn, 1))).squareRoot())
             return Tensor.uniform(shape, low: -limit, high: limit, generator: &generator)
         }
-    }
-}
-
-/// The process-wide seed layers draw their initial weights from (like `keras.utils.set_random_seed`).
-public enum WeightSeed {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var generator = SeededGenerator(seed: 0x5EED)
-
-    /// Restarts the weight stream: the same seed and the same model code give the same initial weights.
-    public static func set(_ seed: UInt64) {
-        lock.withLock { generator = SeededGenerator(seed: seed) }
-    }
-
-    /// A generator for one layer, split off the process-wide stream.
-    public static func next() -> SeededGenerator {
-        lock.withLock { SeededGenerator(seed: generator.next()) }
     }
 }

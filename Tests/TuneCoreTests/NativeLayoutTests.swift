@@ -1,4 +1,3 @@
-import CDNNL
 import Testing
 @testable import TuneCore
 
@@ -7,15 +6,17 @@ private func plainCopy(_ tensor: Tensor, requiresGradient: Bool = false) -> Tens
     Make.tensor(tensor.shape, tensor.scalars, requiresGradient: requiresGradient)
 }
 
-/// A copy of a 4-D tensor held in `nChw{block}c`, whatever layout oneDNN would pick on this machine.
-private func blockedCopy(_ tensor: Tensor, block: Int) throws -> Tensor {
-    let dims = tensor.shape.dimensions.map(Int64.init)
-    var descriptor = dnnl_memory_desc_t()
-    try DNNL.check(dnnl_memory_desc_init_by_tag(&descriptor, 4, dims, dnnl_f32, block == 8 ? dnnl_nChw8c : dnnl_nChw16c),
-                   "dnnl_memory_desc_init_by_tag")
-    let native = NativeStorage(layout: try NativeLayout(descriptor, plain: try DNNL.plainDescriptor(tensor.shape.dimensions)))
+/// A copy of `tensor` held in `format`, made by oneDNN's own reorder, whatever layout oneDNN would pick on this machine.
+private func nativeCopy(_ tensor: Tensor, format: MemoryDescriptor.Format) throws -> Tensor {
+    let descriptor = try MemoryDescriptor(tensor.shape.dimensions, format: format)
+    let native = NativeStorage(layout: try NativeLayout(descriptor, plain: try .plain(tensor.shape.dimensions)))
     try DNNLContext.shared().reorder(from: native.layout.plain, tensor.rawPointer, to: descriptor, native.storage.rawPointer)
     return Tensor(shape: tensor.shape, native: native)
+}
+
+/// A copy of a 4-D tensor held in `nChw{block}c`.
+private func blockedCopy(_ tensor: Tensor, block: Int) throws -> Tensor {
+    try nativeCopy(tensor, format: .channelBlocked(block))
 }
 
 @Suite("Activations in oneDNN's native layouts")
@@ -197,5 +198,29 @@ struct NativeLayoutTests {
         let fromRowMajor = DepthwiseWeightGradient.compute(input: x, outputGradient: gradient, weightShape: [20, 1, 5, 5],
                                                            geometry: geometry)
         expectClose(fromBlocked.scalars, fromRowMajor.scalars, tolerance: 1e-5, "depthwise weight gradient")
+    }
+
+    @Test("reading a native tensor converts it to exactly the row-major values, padded channels or not",
+          arguments: [(shape: [3, 20, 9, 7], format: MemoryDescriptor.Format.channelBlocked(8)),
+                      (shape: [3, 20, 9, 7], format: .channelBlocked(16)),
+                      (shape: [2, 32, 5, 1], format: .channelBlocked(16)),
+                      (shape: [2, 24, 6, 5], format: .channelBlocked(16)),
+                      (shape: [2, 12, 6, 5], format: .channelBlocked(8)),
+                      (shape: [1, 3, 1, 1], format: .channelBlocked(16)),
+                      (shape: [2, 5, 4, 3], format: .channelsLast),
+                      (shape: [4, 64, 40, 40], format: .channelBlocked(16))])
+    func readsBackExactly(shape: [Int], format: MemoryDescriptor.Format) throws {
+        let x = Make.uniform(Shape(shape), seed: 42, requiresGradient: false)
+        let native = try nativeCopy(x, format: format)
+        #expect(!native.hasPlainStorage)
+        #expect(native.scalars == x.scalars)
+        #expect(native.hasPlainStorage && native.native != nil, "the read keeps both copies")
+    }
+
+    @Test("a layout that is not blocked, or whose dims differ, is refused when it is made, not when it is read")
+    func refusesUnconvertibleLayouts() throws {
+        let plain = try MemoryDescriptor.plain([1, 16, 2, 2])
+        #expect(throws: TensorError.self) { try NativeLayout(try .any([1, 16, 2, 2]), plain: plain) }
+        #expect(throws: TensorError.self) { try NativeLayout(try MemoryDescriptor([1, 16, 2, 3], format: .channelBlocked(16)), plain: plain) }
     }
 }

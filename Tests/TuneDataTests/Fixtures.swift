@@ -1,7 +1,7 @@
-import CZlib
 import Foundation
 import TestFixtures
 import TuneData
+import TuneFormats
 
 /// A fresh temporary directory, removed when the value is released.
 final class TemporaryDirectory {
@@ -24,26 +24,16 @@ final class TemporaryDirectory {
         return path
     }
 
-    /// Writes `bytes` to `name` gzip-compressed through zlib's `gzopen`/`gzwrite`.
+    /// Writes `bytes` to `name` gzip-compressed.
     @discardableResult
     func writeGzip(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let path = path(name)
-        guard let file = gzopen(path, "wb") else { throw FixtureError.zlib("gzopen \(path)") }
-        let written = bytes.withUnsafeBytes { gzwrite(file, $0.baseAddress, UInt32($0.count)) }
-        guard gzclose(file) == Z_OK, Int(written) == bytes.count else { throw FixtureError.zlib("gzwrite \(path)") }
-        return path
+        try write(name, gzipped(bytes))
     }
 
-    /// The gzip compression of `bytes`, via a temporary file.
+    /// The gzip compression of `bytes`.
     func gzipped(_ bytes: [UInt8]) throws -> [UInt8] {
-        let path = try writeGzip("scratch-\(UUID().uuidString).gz", bytes)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        return try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        try Zlib.compress(bytes, container: .gzip)
     }
-}
-
-enum FixtureError: Error {
-    case zlib(String)
 }
 
 /// A small deterministic image file body: `count` images of `rows × cols` bytes.

@@ -1,7 +1,7 @@
-import CZlib
 import Foundation
 import TuneCore
 @testable import TuneData
+import TuneFormats
 
 /// A PNG file assembled chunk by chunk (zlib for `IDAT`, zlib's `crc32` for the checksums), for the variants
 /// libpng's simplified writer cannot produce: no colour chunks at all, chosen `gAMA` values, sub-byte depths,
@@ -94,18 +94,12 @@ struct CraftedPNG {
 
     static func appendChunk(_ type: String, _ data: [UInt8], to file: inout [UInt8], damaged: Bool = false) {
         let typed = Array(type.utf8) + data
-        let crc = typed.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+        let crc = typed.withUnsafeBytes { Zlib.crc32($0) }
         file += bigEndian(UInt32(data.count)) + typed + bigEndian(damaged ? ~crc : crc)
     }
 
     static func deflate(_ data: [UInt8]) throws -> [UInt8] {
-        var size = compressBound(uLong(data.count))
-        var output = [UInt8](repeating: 0, count: Int(size))
-        let status = output.withUnsafeMutableBufferPointer { out in
-            data.withUnsafeBufferPointer { compress2(out.baseAddress, &size, $0.baseAddress, uLong($0.count), 6) }
-        }
-        guard status == Z_OK else { throw FixtureError.zlib("compress2 status \(status)") }
-        return Array(output[0..<Int(size)])
+        try Zlib.compress(data, container: .zlib)
     }
 }
 

@@ -1,9 +1,9 @@
-import CZlib
 import Foundation
 import Synchronization
 import Testing
 import TuneCore
 @testable import TuneData
+import TuneFormats
 
 @Suite struct ImageCodecTests {
     // MARK: PNG
@@ -438,7 +438,7 @@ import TuneCore
         var bomb = file
         bomb.replaceSubrange(20..<24, with: CraftedPNG.bigEndian(20_000)) // height
         let ihdr = Array(bomb[12..<29])
-        let crc = ihdr.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+        let crc = ihdr.withUnsafeBytes { Zlib.crc32($0) }
         bomb.replaceSubrange(29..<33, with: CraftedPNG.bigEndian(crc))
         let size = try ImageCodec.dimensions(bomb, path: "bomb.png")
         #expect(size.width == 20_000 && size.height == 20_000)

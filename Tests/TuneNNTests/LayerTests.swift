@@ -186,11 +186,11 @@ struct SoftmaxTests {
 @Suite("Layer trainability")
 struct TrainabilityTests {
     func makeModel() -> Sequential {
-        WeightSeed.set(3)
+        let weights = WeightGenerator(seed: 3)
         return Sequential {
-            Dense(3, inFeatures: 2, activation: .tanh)
+            Dense(3, inFeatures: 2, activation: .tanh, generator: weights)
             BatchNorm(channels: 3)
-            Dense(1, inFeatures: 3)
+            Dense(1, inFeatures: 3, generator: weights)
         }
     }
 

@@ -57,8 +57,12 @@ func fillModel(_ model: Layer, with value: Float) throws {
 }
 
 func makeCallbackTrainer(seed: UInt64 = 7, learningRate: Float = 0.05) -> Trainer {
-    WeightSeed.set(seed)
-    let model = Sequential { Dense(8, inFeatures: 2, activation: .relu); StepCounterLayer(); Dense(2, inFeatures: 8) }
+    let weights = WeightGenerator(seed: seed)
+    let model = Sequential {
+        Dense(8, inFeatures: 2, activation: .relu, generator: weights)
+        StepCounterLayer()
+        Dense(2, inFeatures: 8, generator: weights)
+    }
     return Trainer(model: model, optimizer: Adam(learningRate: learningRate),
                    loss: .sparseCategoricalCrossEntropy(fromLogits: true), metrics: [.accuracy], seed: seed)
 }
@@ -191,8 +195,7 @@ struct TerminateOnNaNTests {
 
     @Test("non-finite values inside a training step are refused by the trainer itself, with an error naming the batch")
     func trainerRefusesNaNLoss() throws {
-        WeightSeed.set(1)
-        let trainer = Trainer(model: Dense(2, inFeatures: 2), optimizer: SGD(learningRate: 0.1),
+        let trainer = Trainer(model: Dense(2, inFeatures: 2, generator: WeightGenerator(seed: 1)), optimizer: SGD(learningRate: 0.1),
                               loss: .sparseCategoricalCrossEntropy(fromLogits: true))
         let inputs = try Tensor(shape: [2, 2], scalars: [Float.nan, 1, 2, 3])
         let data = InMemoryBatches(try InMemoryDataset(inputs: inputs, labels: [0, 1]), batchSize: 2)

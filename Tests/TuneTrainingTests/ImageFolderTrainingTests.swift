@@ -23,12 +23,12 @@ struct ImageFolderTrainingTests {
         options.shuffle = false
         let validation = try ImageFolderLoader(folder: validationFolder, preprocessing: preprocessing, options: options)
 
-        WeightSeed.set(3)
+        let weights = WeightGenerator(seed: 3)
         let model = Sequential {
-            Conv2D(8, kernelSize: 3, inChannels: 3, padding: .same, activation: .relu)
+            Conv2D(8, kernelSize: 3, inChannels: 3, padding: .same, activation: .relu, generator: weights)
             MaxPool2D(poolSize: 2)
             Flatten()
-            Dense(1, inFeatures: 8 * 14 * 14)
+            Dense(1, inFeatures: 8 * 14 * 14, generator: weights)
         }
         let trainer = Trainer(model: model, optimizer: Adam(learningRate: 3e-3),
                               loss: .binaryCrossEntropy(fromLogits: true), metrics: [.accuracy], seed: 3)

@@ -35,8 +35,11 @@ final class RecordingCallback: Callback {
 @Suite("Trainer")
 struct TrainerTests {
     func makeTrainer(seed: UInt64 = 7) -> Trainer {
-        WeightSeed.set(seed)
-        let model = Sequential { Dense(8, inFeatures: 2, activation: .relu); Dense(2, inFeatures: 8) }
+        let weights = WeightGenerator(seed: seed)
+        let model = Sequential {
+            Dense(8, inFeatures: 2, activation: .relu, generator: weights)
+            Dense(2, inFeatures: 8, generator: weights)
+        }
         return Trainer(model: model, optimizer: Adam(learningRate: 0.05),
                        loss: .sparseCategoricalCrossEntropy(fromLogits: true), metrics: [.accuracy], seed: seed)
     }
@@ -95,7 +98,7 @@ struct TrainerTests {
     func trainingIsDeterministic() throws {
         func run() throws -> [Float] {
             let trainer = makeTrainer(seed: 11)
-            // Initial weights from a local generator: other tests running in parallel may reseed `WeightSeed`.
+            // Initial weights drawn in the test itself, independent of how the layers draw theirs.
             var generator = SeededGenerator(seed: 99)
             for (_, parameter) in trainer.model.namedParameters() {
                 try parameter.assign(Tensor.normal(parameter.shape, standardDeviation: 0.5, generator: &generator))
@@ -123,8 +126,7 @@ struct TrainerTests {
 
     @Test("a non-finite loss stops training with an error naming the epoch and batch")
     func nonFiniteLossIsReported() throws {
-        WeightSeed.set(1)
-        let trainer = Trainer(model: Dense(2, inFeatures: 2), optimizer: SGD(learningRate: 0.1),
+        let trainer = Trainer(model: Dense(2, inFeatures: 2, generator: WeightGenerator(seed: 1)), optimizer: SGD(learningRate: 0.1),
                               loss: .sparseCategoricalCrossEntropy(fromLogits: true))
         let inputs = try Tensor(shape: [2, 2], scalars: [Float.nan, 1, 2, 3])
         let data = InMemoryBatches(try InMemoryDataset(inputs: inputs, labels: [0, 1]), batchSize: 2)
@@ -167,8 +169,7 @@ struct ProgressLoggerTests {
         var output = ""
         let logger = ProgressLogger(batchesPerEpoch: 3, interactive: false) { output += $0 }
         logger.setEpochCount(2)
-        WeightSeed.set(1)
-        let trainer = Trainer(model: Dense(2, inFeatures: 2), optimizer: SGD(learningRate: 0.1),
+        let trainer = Trainer(model: Dense(2, inFeatures: 2, generator: WeightGenerator(seed: 1)), optimizer: SGD(learningRate: 0.1),
                               loss: .sparseCategoricalCrossEntropy(fromLogits: true))
         let data = InMemoryBatches(try makeToyData(count: 6, seed: 1), batchSize: 2)
         try trainer.fit(data, epochs: 2, callbacks: [logger])
@@ -185,8 +186,7 @@ struct ProgressLoggerTests {
         #expect(ProgressLogger.bar(done: 10, total: 10, width: 10) == "10/10 [==========]")
         var output = ""
         let logger = ProgressLogger(batchesPerEpoch: 3, interactive: true) { output += $0 }
-        WeightSeed.set(1)
-        let trainer = Trainer(model: Dense(2, inFeatures: 2), optimizer: SGD(learningRate: 0.1),
+        let trainer = Trainer(model: Dense(2, inFeatures: 2, generator: WeightGenerator(seed: 1)), optimizer: SGD(learningRate: 0.1),
                               loss: .sparseCategoricalCrossEntropy(fromLogits: true))
         try trainer.fit(InMemoryBatches(try makeToyData(count: 6, seed: 1), batchSize: 2), epochs: 1, callbacks: [logger])
         #expect(output.hasPrefix("Epoch 1/1\n"))

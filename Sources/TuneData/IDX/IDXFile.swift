@@ -1,4 +1,5 @@
 import Foundation
+import TuneFormats
 
 /// A file in the IDX format of MNIST and Fashion-MNIST, optionally gzip-compressed.
 ///
@@ -41,8 +42,13 @@ public struct IDXFile: Sendable {
         } catch {
             throw DataError.readFailed(path: path, message: "\(error.localizedDescription)")
         }
-        let contents = try data.withUnsafeBytes { raw -> [UInt8] in
-            Zlib.isGzip(raw) ? try Zlib.inflate(raw, path: path) : Array(raw.bindMemory(to: UInt8.self))
+        let contents = try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [UInt8] in
+            guard Zlib.isGzip(raw) else { return Array(raw.bindMemory(to: UInt8.self)) }
+            do throws(ZlibError) {
+                return try Zlib.gunzip(raw)
+            } catch {
+                throw DataError.compression(path: path, call: error.call, status: error.message)
+            }
         }
         try self.init(parsing: contents, path: path, expectedMagic: expectedMagic)
     }

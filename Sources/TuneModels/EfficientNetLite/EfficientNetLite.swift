@@ -47,8 +47,10 @@ public final class EfficientNetLite: Layer {
     /// The blocks in order, for fine-tuning: `model.blocks.suffix(4).forEach { $0.isTrainable = true }`.
     public var blocks: [Layer] { mbConvBlocks }
 
-    /// Builds the variant with fresh weights (He-normal convolutions, Glorot-uniform classifier, BN at identity).
-    public init(variant: EfficientNetLiteVariant = .lite0, includeTop: Bool = true, classCount: Int = 1000) {
+    /// Builds the variant with fresh weights (He-normal convolutions, Glorot-uniform classifier, BN at identity)
+    /// drawn from `generator`, which every layer shares.
+    public init(variant: EfficientNetLiteVariant = .lite0, includeTop: Bool = true, classCount: Int = 1000,
+                generator: WeightGenerator = WeightGenerator(seed: 0)) {
         self.variant = variant
         self.includeTop = includeTop
         self.classCount = classCount
@@ -57,16 +59,16 @@ public final class EfficientNetLite: Layer {
             BatchNorm(channels: channels, epsilon: Self.batchNormEpsilon, momentum: Self.batchNormMomentum)
         }
         stemConv = Conv2D(variant.stemChannels, kernelSize: 3, inChannels: 3, stride: 2, padding: .same,
-                          useBias: false, kernelInitializer: .heNormal)
+                          useBias: false, kernelInitializer: .heNormal, generator: generator)
         stemNorm = norm(variant.stemChannels)
-        mbConvBlocks = blockConfigurations.map { MBConvBlock($0) }
+        mbConvBlocks = blockConfigurations.map { MBConvBlock($0, generator: generator) }
         let lastChannels = blockConfigurations.last?.outChannels ?? variant.stemChannels
         headConv = Conv2D(variant.headChannels, kernelSize: 1, inChannels: lastChannels, padding: .same,
-                          useBias: false, kernelInitializer: .heNormal)
+                          useBias: false, kernelInitializer: .heNormal, generator: generator)
         headNorm = norm(variant.headChannels)
         if includeTop {
             dropout = Dropout(rate: variant.dropoutRate)
-            classifier = Dense(classCount, inFeatures: variant.headChannels)
+            classifier = Dense(classCount, inFeatures: variant.headChannels, generator: generator)
         } else {
             dropout = nil
             classifier = nil

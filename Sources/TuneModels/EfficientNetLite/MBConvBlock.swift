@@ -24,9 +24,11 @@ final class MBConvBlock: Layer {
     /// BatchNorm after the projection (no activation follows).
     let projectNorm: BatchNorm
 
-    /// Builds every parameter now (no lazy shapes), so a checkpoint can be loaded before the first forward pass.
+    /// Builds every parameter now (no lazy shapes), so a checkpoint can be loaded before the first forward pass;
+    /// fresh weights are drawn from `generator`.
     init(_ configuration: MBConvBlockConfiguration, batchNormEpsilon: Float = EfficientNetLite.batchNormEpsilon,
-                batchNormMomentum: Float = EfficientNetLite.batchNormMomentum) {
+         batchNormMomentum: Float = EfficientNetLite.batchNormMomentum,
+                generator: WeightGenerator = WeightGenerator(seed: 0)) {
         self.configuration = configuration
         let expanded = configuration.expandedChannels
         func norm(_ channels: Int) -> BatchNorm {
@@ -34,7 +36,7 @@ final class MBConvBlock: Layer {
         }
         if configuration.hasExpansion {
             expandConv = Conv2D(expanded, kernelSize: 1, inChannels: configuration.inChannels, padding: .same,
-                                useBias: false, kernelInitializer: .heNormal)
+                                useBias: false, kernelInitializer: .heNormal, generator: generator)
             expandNorm = norm(expanded)
         } else {
             expandConv = nil
@@ -42,10 +44,10 @@ final class MBConvBlock: Layer {
         }
         depthwiseConv = DepthwiseConv2D(kernelSize: configuration.kernelSize, inChannels: expanded,
                                         stride: configuration.stride, padding: .same, useBias: false,
-                                        kernelInitializer: .heNormal)
+                                        kernelInitializer: .heNormal, generator: generator)
         depthwiseNorm = norm(expanded)
         projectConv = Conv2D(configuration.outChannels, kernelSize: 1, inChannels: expanded, padding: .same,
-                             useBias: false, kernelInitializer: .heNormal)
+                             useBias: false, kernelInitializer: .heNormal, generator: generator)
         projectNorm = norm(configuration.outChannels)
         super.init(kind: "MBConvBlock")
         if let expandConv, let expandNorm {
