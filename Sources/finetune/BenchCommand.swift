@@ -23,12 +23,25 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "The Python (with torch) that runs --pytorch-script.") var python = "python3"
     @Option(help: "An allocator to LD_PRELOAD into a second, tuned PyTorch run of each row (e.g. libtcmalloc_minimal.so.4).")
     var pytorchPreload: String?
+    @Option(help: "Run every row again beside N competing processes (see --competitor) and print the slowdown.") var contend: Int?
+    @Option(help: "What competes with --contend: busy (--threads busy-looping threads per process) or bench (the same row again).")
+    var competitor = Competitor.busy
     @Option(help: .hidden) var child: String?
+    @Option(help: .hidden) var spin: Int?
+    /// Contended rows time a fixed window rather than a number of steps, so that runs side by side overlap.
+    @Option(help: .hidden) var maxIterations = 40
+
+    func validate() throws {
+        if let contend, contend < 1 || contend > 16 { throw ValidationError("--contend must be in 1…16, got \(contend)") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
 
     func run() throws {
+        if let spin { Contention.spin(threads: spin) }
         var benchmark = ThroughputBenchmark()
         benchmark.batchSize = batchSize
         benchmark.minimumSeconds = minSeconds
+        benchmark.maximumIterations = maxIterations
         if let child {
             ComputeThreads.set(threads)
             let result = try benchmark.run(try ThroughputBenchmark.Configuration(name: child))
@@ -40,6 +53,9 @@ struct BenchCommand: ParsableCommand {
         var rows: [BenchRow] = []
         let pytorch = try pytorchScript.map { try PyTorchReference(script: $0, python: python, preload: pytorchPreload,
                                                                     threads: threads, batchSize: batchSize, minSeconds: minSeconds) }
+        let contention = contend.map {
+            Contention(count: $0, competitor: competitor, threads: threads) { childArguments($0) + ["--max-iterations", "1000000"] }
+        }
         if !json { print(BenchRow.header(comparing: pytorch != nil)) }
         for configuration in configurations {
             var row = BenchRow(name: configuration.name, ours: try runChild(configuration.name))
@@ -49,19 +65,49 @@ struct BenchCommand: ParsableCommand {
             if !json { print(row.line) }
             rows.append(row)
         }
+        var contended: [String: ContendedRow] = [:]
+        if let contention {
+            if !json {
+                print("\nBeside \(contention.count) × \(contention.competitor.rawValue) (\(threads) threads each) on \(ProcessInfo.processInfo.activeProcessorCount) cores:")
+                print(ContendedRow.header(comparing: pytorch != nil))
+            }
+            for row in rows {
+                let (ours, competitors) = try contention.beside(row: row.name) { try runChild(row.name, windowed: true) }
+                var result = ContendedRow(quiet: row.ours.imagesPerSecondMedian, contended: ours.imagesPerSecondMedian,
+                                          competitors: competitors, fairSlowdown: contention.fairSlowdown)
+                if let pytorch, PyTorchReference.resolutions.contains(try ThroughputBenchmark.Configuration(name: row.name).resolution) {
+                    let quiet = try pytorch.windowedRun(of: row.name)
+                    let (run, _) = try contention.beside(row: row.name) { try pytorch.windowedRun(of: row.name) }
+                    (result.pytorchQuiet, result.pytorchContended) = (quiet?.imagesPerSecondMedian, run?.imagesPerSecondMedian)
+                }
+                if !json { print(result.line(name: row.name)) }
+                contended[row.name] = result
+            }
+        }
         if json {
             var object: [String: Any] = [:]
-            for row in rows { object[row.name] = row.jsonObject }
+            for row in rows {
+                var entry = row.jsonObject
+                if let result = contended[row.name] {
+                    entry["contention"] = result.jsonObject
+                }
+                object[row.name] = entry
+            }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
     }
 
+    /// The arguments of a `finetune bench --child` process running row `name`.
+    private func childArguments(_ name: String) -> [String] {
+        ["bench", "--child", name, "--threads", "\(threads)", "--batch-size", "\(batchSize)", "--min-seconds", "\(minSeconds)"]
+    }
+
     /// Runs one configuration in a fresh `finetune bench --child` process.
-    private func runChild(_ name: String) throws -> ThroughputBenchmark.Result {
+    /// With `windowed`, the row is timed for `--min-seconds` whatever its step count (see `--max-iterations`).
+    private func runChild(_ name: String, windowed: Bool = false) throws -> ThroughputBenchmark.Result {
         let output = try Self.capture(URL(fileURLWithPath: "/proc/self/exe"),
-                                      ["bench", "--child", name, "--threads", "\(threads)", "--batch-size", "\(batchSize)",
-                                       "--min-seconds", "\(minSeconds)"])
+                                      childArguments(name) + (windowed ? ["--max-iterations", "1000000"] : []))
         guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("RESULT ") }) else {
             throw ValidationError("bench \(name) failed:\n\(output)")
         }

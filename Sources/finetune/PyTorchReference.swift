@@ -22,6 +22,7 @@ struct PyTorchReference {
         let layout: String
         let isTuned: Bool
         let imagesPerSecond: Double
+        let imagesPerSecondMedian: Double
         let peakRSSMiB: Double
     }
 
@@ -49,7 +50,13 @@ struct PyTorchReference {
         return runs
     }
 
-    private func run(_ variant: String, layout: String, tuned: Bool) throws -> Run? {
+    /// PyTorch's out-of-the-box NCHW run of row `name`, timed for `minSeconds` whatever its step count (so that it
+    /// overlaps the processes beside it).
+    func windowedRun(of name: String) throws -> Run? {
+        try run(name, layout: "nchw", tuned: false, windowed: true)
+    }
+
+    private func run(_ variant: String, layout: String, tuned: Bool, windowed: Bool = false) throws -> Run? {
         let entry = try ModelRegistry.entry(named: "efficientnet-lite0")
         let weights = try WeightCache().installedPath(for: entry)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-bench-\(getpid())-\(variant).json")
@@ -58,6 +65,7 @@ struct PyTorchReference {
                          "--threads", "\(threads)", "--batch", "\(batchSize)", "--min-seconds", "\(minSeconds)",
                          "--python", python]
         if tuned, let preload { arguments += ["--preload-lib", preload, "--preload-only"] }
+        if windowed { arguments += ["--max-iters", "1000000"] }
         let output = try BenchCommand.capture(URL(fileURLWithPath: "/usr/bin/env"), arguments)
         guard let data = try? Data(contentsOf: out),
               let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -66,10 +74,11 @@ struct PyTorchReference {
         }
         // One configuration ran; its key carries a "+allocator" suffix when preloaded.
         guard let row = results.values.first as? [String: Any] else { return nil }
-        guard let speed = row["images_per_s_best"] as? Double, let rss = row["peak_rss_mib"] as? Double else {
+        guard let speed = row["images_per_s_best"] as? Double, let median = row["images_per_s_median"] as? Double,
+              let rss = row["peak_rss_mib"] as? Double else {
             throw ValidationError("the PyTorch run of \(variant) gave no result:\n\(output)")
         }
-        return Run(layout: layout, isTuned: tuned, imagesPerSecond: speed, peakRSSMiB: rss)
+        return Run(layout: layout, isTuned: tuned, imagesPerSecond: speed, imagesPerSecondMedian: median, peakRSSMiB: rss)
     }
 }
 

@@ -157,6 +157,33 @@ struct TrainCommandTests {
         #expect(libraryMessage.contains("--pytorch-preload") && libraryMessage.contains("libnothing.so"), "\(libraryMessage)")
     }
 
+    @Test("bench --contend runs each row again beside busy loops or a second bench, reports the slowdowns and leaves no competitor running",
+          .serialized, arguments: ["busy", "bench"])
+    func benchContention(competitor: String) throws {
+        let (status, output) = try FineTuneBinary.run(["bench", "--only", "inference_64", "--min-seconds", "0.3", "--threads", "1",
+                                                      "--batch-size", "4", "--contend", "1", "--competitor", competitor, "--json"])
+        #expect(status == 0, "\(output)")
+        let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String: Any]]
+        let contention = try #require(object?["inference_64"]?["contention"] as? [String: Any], "\(output)")
+        #expect((contention["contended_images_per_s"] as? Double ?? 0) > 0)
+        #expect((contention["quiet_images_per_s_median"] as? Double ?? 0) > 0)
+        // One 1-thread competitor beside one 1-thread row: the cores are not oversubscribed on two or more cores.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        #expect(contention["fair_slowdown"] as? Double == (cores >= 2 ? 1 : 2))
+        #expect((contention["competitor_images_per_s"] as? [Double])?.count == (competitor == "bench" ? 1 : nil))
+        let (_, spinners) = try FineTuneBinary.run(["bench", "--only", "inference_64", "--contend", "0"])
+        #expect(spinners.contains("--contend must be in 1…16"))
+        #expect(try !runningProcesses().contains { $0.contains("bench --spin") }, "a busy-loop competitor outlived the bench")
+    }
+
+    /// The command lines of this machine's processes.
+    func runningProcesses() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { Int($0) != nil }.compactMap { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            return String(decoding: data.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+        }
+    }
+
     @Test("bad options fail naming the option")
     func badOptions() throws {
         let data = try data()
