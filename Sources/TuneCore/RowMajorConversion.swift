@@ -96,7 +96,6 @@ struct RowMajorConversion {
     /// `((n · ⌈C / block⌉ + c / block) · H·W + h·W + w) · block + c % block`. Each block of channels is a
     /// `[H·W, block]` matrix transposed into `block` rows of the output, 16 positions at a time so the reads and
     /// writes of a tile stay in L1.
-
     private func copyChannelBlocked(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>, block: Int) {
         let (batch, channels) = (dimensions[0], dimensions[1])
         let plane = dimensions[2] * dimensions[3]

@@ -8,12 +8,8 @@ extension EfficientNetLite {
     public convenience init(variant: EfficientNetLiteVariant, weights: WeightsSource, includeTop: Bool = true,
                             classCount: Int = 1000, cache: WeightCache = WeightCache()) throws {
         self.init(variant: variant, includeTop: includeTop, classCount: classCount)
-        switch weights {
-        case .none:
-            return
-        case .imagenet:
-            try loadCheckpoint(path: try cache.installedPath(for: try ModelRegistry.entry(named: variant.name)))
-        case .file(let path):
+        guard weights != .none else { return }
+        if let path = try weights.path(for: try ModelRegistry.entry(named: variant.name), cache: cache) {
             try loadCheckpoint(path: path)
         }
     }

@@ -39,14 +39,7 @@ public struct ModelEntry: Sendable {
     public func build(weights: WeightsSource, includeTop: Bool = true, classCount: Int = 1000,
                       cache: WeightCache = WeightCache()) throws -> any ImageBackbone {
         let model = build(includeTop: includeTop, classCount: classCount)
-        switch weights {
-        case .none:
-            break
-        case .imagenet:
-            try model.loadCheckpoint(path: try cache.installedPath(for: self))
-        case .file(let path):
-            try model.loadCheckpoint(path: path)
-        }
+        if let path = try weights.path(for: self, cache: cache) { try model.loadCheckpoint(path: path) }
         return model
     }
 

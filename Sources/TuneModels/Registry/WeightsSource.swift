@@ -6,4 +6,13 @@ public enum WeightsSource: Sendable, Equatable {
     case imagenet
     /// A weight file the user names (`.pth`, zip or legacy, or `.safetensors`).
     case file(String)
+
+    /// The file to load for `entry`'s model: the installed pretrained file, the named one, or `nil` for none.
+    func path(for entry: ModelEntry, cache: WeightCache) throws -> String? {
+        switch self {
+        case .none: return nil
+        case .imagenet: return try cache.installedPath(for: entry)
+        case .file(let path): return path
+        }
+    }
 }

@@ -122,11 +122,6 @@ struct FeatureCacheSet {
     /// The cache of `split` whose rows feed `stage`.
     subscript(split: DataSplit, stage stage: Int) -> FeatureCache? { caches[Key(split: split, stage: stage)] }
 
-    /// The stages with a cache of every split.
-    var completeStages: [Int] {
-        Set(caches.keys.map(\.stage)).filter { stage in DataSplit.allCases.allSatisfy { self[$0, stage: stage] != nil } }.sorted()
-    }
-
     /// The cache of `split` nearest before (or at) `stage`, the one to advance from.
     func nearest(_ split: DataSplit, atOrBefore stage: Int) -> FeatureCache? {
         caches.values.filter { $0.split == split && $0.stage <= stage }.max { $0.stage < $1.stage }

@@ -32,8 +32,10 @@ protocol FineTuneTask: AnyObject {
     /// The samples in `split`.
     func sampleCount(_ split: DataSplit) -> Int
 
-    /// The setup check's lines about the data, the input, the model and the loss.
+    /// The setup check's lines about the data, the input and the model, shown before the phases.
     func setupFacts(duplicatesBetweenSplits duplicates: Int) -> [(key: String, value: String)]
+    /// The setup check's lines about what training optimizes (loss, augmentation), shown after the phases.
+    var trainingFacts: [(key: String, value: String)] { get }
     /// Samples found in both splits (by content), reported in the setup check.
     func duplicatesBetweenSplits() throws -> Int
     /// The report's facts about the data and the model.

@@ -102,7 +102,8 @@ public final class FineTuner {
         let cacheStages = remaining.map { cacheableStageCount(task, phase: $0.phase) }
         var caches = try buildCaches(task, at: cacheStages.min() ?? 0)
         defer { caches.discardAll() }
-        var final: (model: Layer, validation: any BatchSource) = (task.model, try task.batches(.validation))
+        // What the last phase trained and validated on; a run resumed after its last epoch evaluates the whole model.
+        var final: (model: Layer, validation: any BatchSource)?
         for (index, ((phase, epochs), stage)) in zip(remaining, cacheStages).enumerated() {
             task.configure(phase: phase)
             let (training, validation, trainedModel) = try sources(task, stage: stage, caches: &caches)
@@ -114,13 +115,15 @@ public final class FineTuner {
             caches.discard(keeping: later.isEmpty ? [stage] : later.union([cacheStages.min() ?? 0]))
         }
         let previousSeconds = checkpoint?.progress.history.reduce(0) { $0 + $1.seconds } ?? 0
-        let evaluation = try task.evaluate(trainedModel: final.model, validation: final.validation)
+        let (finalModel, finalValidation) = try final ?? (task.model, task.batches(.validation))
+        let evaluation = try task.evaluate(trainedModel: finalModel, validation: finalValidation)
         try RunOutputs(recipe: recipe, dataRoot: dataRoot, folder: folder, history: progress.history)
             .write(model: task.model, task: task, evaluation: evaluation, seconds: Date().timeIntervalSince(start) + previousSeconds)
         try? FileManager.default.removeItem(atPath: folder.checkpointPath)
         try? FileManager.default.removeItem(atPath: folder.cachePath)
         let seconds = Date().timeIntervalSince(start)
-        log(evaluation.summary + String(format: " (%d epochs, %.0f s in this process)", recipe.totalEpochs, seconds))
+        let epochs = recipe.totalEpochs == 1 ? "1 epoch" : "\(recipe.totalEpochs) epochs"
+        log(evaluation.summary + String(format: " (%@, %.0f s in this process)", epochs, seconds))
         log("Run folder: \(folder.path) (model.safetensors, config.json, history.csv)")
         log("Report: \(folder.reportPath)")
         return FineTuneResult(folder: folder, history: progress.history, evaluation: evaluation.classification, seconds: seconds)

@@ -2,8 +2,8 @@ import Foundation
 import TuneModels
 import TuneNN
 
-/// The short pre-training check: the task's lines (data, classes, input, model, loss), then what trains and what is
-/// frozen in each phase, with the optimizer, rate and BatchNorm modes.
+/// The short pre-training check: the task's lines (data, classes, input, model), then what trains and what is frozen
+/// in each phase, with the optimizer, rate and BatchNorm modes, then the task's loss and augmentation.
 struct SetupCheck {
     let recipe: FineTuneRecipe
     let task: any FineTuneTask
@@ -11,11 +11,7 @@ struct SetupCheck {
     func text(duplicates: Int) -> String {
         var lines = ["Setup check"]
         func add(_ key: String, _ value: String) { lines.append("  " + key.padding(toLength: 12, withPad: " ", startingAt: 0) + value) }
-        var facts = task.setupFacts(duplicatesBetweenSplits: duplicates)
-        // The loss and augmentation lines read best after the phases.
-        let trailing = facts.filter { ["Loss", "Augment"].contains($0.key) }
-        facts.removeAll { ["Loss", "Augment"].contains($0.key) }
-        facts.forEach { add($0.key, $0.value) }
+        task.setupFacts(duplicatesBetweenSplits: duplicates).forEach { add($0.key, $0.value) }
         let total = task.model.parameterCount()
         for (phase, epochs) in recipe.phases {
             task.configure(phase: phase)
@@ -24,7 +20,7 @@ struct SetupCheck {
             add("\(phase)", "\(epochs.count) epoch\(epochs.count == 1 ? "" : "s"), \(recipe.optimizer.rawValue) lr \(String(format: "%g", recipe.learningRate(for: phase))), batch \(recipe.batchSize): "
                 + "\(what); trainable \(trainable.formatted()) of \(total.formatted()) parameters; \(batchNormDescription)")
         }
-        trailing.forEach { add($0.key, $0.value) }
+        task.trainingFacts.forEach { add($0.key, $0.value) }
         return lines.joined(separator: "\n")
     }
 

@@ -27,8 +27,12 @@ extension ImageClassificationTask {
             + "— what the \(recipe.model) weights expect"))
         let output = classifier.isBinary ? "1 output, sigmoid" : "\(names.count) outputs, softmax"
         facts.append(("Model", "\(recipe.model) (\(recipe.weightsFile ?? "ImageNet weights")) + \(options.head.rawValue) head (dropout \(options.dropout), \(output))"))
-        facts.append(("Loss", "\(loss.kind.rawValue) from logits, label smoothing \(options.labelSmoothing), class weights "
-            + (classWeights.map { $0.map { String(format: "%.2f", $0) }.joined(separator: "/") } ?? "none")))
+        return facts
+    }
+
+    var trainingFacts: [(key: String, value: String)] {
+        let weights = classWeights.map { $0.map { String(format: "%.2f", $0) }.joined(separator: "/") } ?? "none"
+        var facts = [(key: "Loss", value: "\(loss.kind.rawValue) from logits, label smoothing \(options.labelSmoothing), class weights \(weights)")]
         if options.augmentation.isEnabled { facts.append(("Augment", "\(options.augmentation)")) }
         return facts
     }
