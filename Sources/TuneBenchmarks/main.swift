@@ -18,7 +18,7 @@ struct Options {
 
     static let usage = """
         usage: tune-benchmarks [--threads N] [--repeats N] [--warmup N] [--json]
-          --threads N   threads for oneDNN and OpenBLAS (ComputeThreads.set); default: the libraries' own
+          --threads N   a fixed thread count for oneDNN and OpenBLAS (ComputeThreads.set); default: adaptive
           --repeats N   timed calls per row; the median is reported (default 10)
           --warmup N    untimed calls before timing (default 2)
           --json        print JSON instead of a table

@@ -10,8 +10,8 @@ enum BLAS {
     /// for a head GEMM of 32×1280×10 that takes microseconds).
     static let singleThreadedMultiplyAdds = 1 << 22
 
-    /// The thread count large GEMMs use (``setThreadCount(_:)``), and the count OpenBLAS is set to now.
-    private static let threads = Mutex((configured: 0, current: 0))
+    /// The thread count OpenBLAS is set to now (0 before the first GEMM).
+    private static let threads = Mutex(0)
 
     /// C = alpha · op(A) · op(B) + beta · C for row-major matrices; op transposes when asked.
     /// `a` is M×K (or K×M when transposed), `b` is K×N (or N×K), `c` is M×N.
@@ -35,18 +35,13 @@ enum BLAS {
         return String(cString: config).trimmingCharacters(in: .whitespaces)
     }
 
-    /// Sets the thread count GEMMs large enough to share use.
-    static func setThreadCount(_ count: Int) {
-        threads.withLock { $0.configured = count }
-    }
-
+    /// Large GEMMs use the compute team's size (``ComputeThreads``), small ones one thread.
     private static func useThreads(forMultiplyAdds multiplyAdds: Int) {
-        threads.withLock { state in
-            let configured = state.configured > 0 ? state.configured : Int(openblas_get_num_threads())
-            let wanted = multiplyAdds < singleThreadedMultiplyAdds ? 1 : configured
-            guard wanted != state.current else { return }
+        let wanted = multiplyAdds < singleThreadedMultiplyAdds ? 1 : ComputeThreads.forNextWork()
+        threads.withLock { current in
+            guard wanted != current else { return }
             openblas_set_num_threads(Int32(wanted))
-            state.current = wanted
+            current = wanted
         }
     }
 }

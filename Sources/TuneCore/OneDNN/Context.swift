@@ -7,8 +7,9 @@ final class DNNLContext: @unchecked Sendable {
     private let stream: dnnl_stream_t
     private let lock = NSLock()
     private let executionLock = NSLock()
-    private var cache: [String: DNNLPrimitive] = [:]
-    private var reorders: [String: DNNLReorder] = [:]
+    /// Primitives and reorders by team size, then by shape key.
+    private var cache: [Int: [String: DNNLPrimitive]] = [:]
+    private var reorders: [Int: [String: DNNLReorder]] = [:]
     private let scratch = DNNLScratch()
 
     private static let made: Result<DNNLContext, Error> = Result { try DNNLContext() }
@@ -29,24 +30,28 @@ final class DNNLContext: @unchecked Sendable {
         self.stream = stream
     }
 
-    /// The cached primitive for `key`, created by `make` on first use.
+    /// The cached primitive for `key` and the current team size, created by `make` on first use. oneDNN reads the
+    /// team size when it creates a primitive and splits the primitive's work for that many threads from then on, so a
+    /// team that shrinks under load (``ComputeThreads``) gets primitives made for its own size.
     func primitive(_ key: String, make: () throws -> DNNLPrimitive) throws -> DNNLPrimitive {
+        let threads = ComputeThreads.forNextWork()
         lock.lock()
         defer { lock.unlock() }
-        if let cached = cache[key] { return cached }
+        if let cached = cache[threads]?[key] { return cached }
         let created = try make()
-        cache[key] = created
+        cache[threads, default: [:]][key] = created
         return created
     }
 
     /// A cached reorder between two layouts, with the scratchpad it needs.
     func reorderPrimitive(from source: MemoryDescriptor, to destination: MemoryDescriptor) throws -> DNNLReorder {
-        let key = "reorder|\(source.key)|\(destination.key)"
+        let key = "\(source.key)|\(destination.key)"
+        let threads = ComputeThreads.forNextWork()
         lock.lock()
         defer { lock.unlock() }
-        if let cached = reorders[key] { return cached }
+        if let cached = reorders[threads]?[key] { return cached }
         let made = try DNNLReorder(from: source, to: destination, context: self)
-        reorders[key] = made
+        reorders[threads, default: [:]][key] = made
         return made
     }
 

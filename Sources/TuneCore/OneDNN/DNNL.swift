@@ -29,6 +29,19 @@ enum DNNL {
         TensorError.backend(library: "oneDNN", call: "\(call)", status: "null")
     }
 
+    /// The threading runtime the loaded oneDNN library was built with (`OpenMP` here: ``OpenMPTeam`` relies on it).
+    static var cpuRuntime: String {
+        guard let version = dnnl_version()?.pointee else { return "unknown" }
+        switch version.cpu_runtime {
+        case 0: return "none"
+        case 1: return "sequential"
+        case 2: return "OpenMP"
+        case 4: return "TBB"
+        case 8: return "threadpool"
+        case let other: return "runtime \(other)"
+        }
+    }
+
     /// oneDNN's version, e.g. `2.6.3`.
     static var version: String {
         guard let version = dnnl_version()?.pointee else { return "unknown" }

@@ -3,8 +3,11 @@ import CDNNL
 /// The OpenMP thread team oneDNN computes on (this build of oneDNN uses OpenMP through GCC's libgomp), and the
 /// per-thread floating-point mode its workers inherit.
 enum OpenMPTeam {
-    /// Sets the thread count of the team (`omp_set_num_threads`) for regions started from the calling thread.
-    static func setThreadCount(_ count: Int) { omp_set_num_threads(Int32(count)) }
+    /// Sets the team size (`omp_set_num_threads`) for regions the calling thread starts, unless it already is `count`.
+    /// OpenMP keeps this size per thread; oneDNN reads it when it creates a primitive and when it runs one.
+    static func useThreadCount(_ count: Int) {
+        if omp_get_max_threads() != Int32(count) { omp_set_num_threads(Int32(count)) }
+    }
 
     /// The thread count the team uses (`omp_get_max_threads`).
     static var threadCount: Int { Int(omp_get_max_threads()) }
@@ -28,9 +31,9 @@ enum OpenMPTeam {
     ///
     /// If oneDNN is built with another threading runtime (TBB, or `DNNL_CPU_RUNTIME=SEQ`/`THREADPOOL`), this still
     /// works as long as libgomp is linked (the module map links it), but the regions then run on a team of their own
-    /// that competes with oneDNN's threads for the cores, and ``setThreadCount(_:)`` no longer sets oneDNN's count; with LLVM's libomp instead of libgomp, `GOMP_parallel` is
+    /// that competes with oneDNN's threads for the cores, and ``useThreadCount(_:)`` no longer sets oneDNN's count; with LLVM's libomp instead of libgomp, `GOMP_parallel` is
     /// provided by libomp's GNU compatibility layer. Without any OpenMP runtime the link fails, and this function
-    /// (and ``setThreadCount(_:)``) must move to that runtime's own API.
+    /// (and ``useThreadCount(_:)``) must move to that runtime's own API.
     static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             var job = ParallelJob(count: count, body: body)
