@@ -237,6 +237,14 @@ struct AugmentationTests {
         #expect(once.allSatisfy { $0.isFinite && (0...255).contains($0) })
     }
 
+    @Test("an augmentation describes itself as --augment spells it")
+    func describesItself() throws {
+        #expect(Augmentation.none.description == "none")
+        #expect(try Augmentation(horizontalFlip: true, randomResizedCrop: .standard, rotationDegrees: 15).description
+                == "flip, crop (scale 0.08–1, aspect 0.75–1.33), rotate:15")
+        #expect(try Augmentation(verticalFlip: true, zoom: 0.1, brightness: 0.2).description == "vflip, zoom:0.1, brightness:0.2")
+    }
+
     @Test("random-resized-crop falls back to a centred crop with the ratio clamped to the range")
     func randomResizedCropFallback() throws {
         let wide = try RandomResizedCrop(scale: 0.5...1, aspectRatio: 10...20)

@@ -94,3 +94,22 @@ public struct Augmentation: Sendable, Equatable, Codable {
         return parameters
     }
 }
+
+extension Augmentation: CustomStringConvertible {
+    /// The switches that are on, spelled as `finetune train --augment` takes them, e.g. `flip, crop (scale 0.08–1,
+    /// aspect 0.75–1.33), rotate:10`; `none` when all are off.
+    public var description: String {
+        var parts: [String] = []
+        if horizontalFlip { parts.append("flip") }
+        if verticalFlip { parts.append("vflip") }
+        if let crop = randomResizedCrop {
+            parts.append(String(format: "crop (scale %g–%g, aspect %.2f–%.2f)", crop.scale.lowerBound, crop.scale.upperBound,
+                                crop.aspectRatio.lowerBound, crop.aspectRatio.upperBound))
+        }
+        for (name, amount) in [("rotate", rotationDegrees), ("zoom", zoom), ("translate", translation),
+                               ("brightness", brightness), ("contrast", contrast)] where amount != 0 {
+            parts.append("\(name):\(String(format: "%g", amount))")
+        }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
+    }
+}
