@@ -9,14 +9,16 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         Rows: inference, frozen_base, last2 and full at 224², 96² and 64² (batch 32), each in its own process so \
         its peak RSS is its own. With --pytorch-script (the reference bench_effnet_lite0.py) and --python (a Python \
-        with torch), every row is also run in PyTorch right after ours, with the same thread count, and the ratio \
-        is printed.
+        with torch), every row is also run in PyTorch right after ours, with as many threads as ours may use, and the \
+        ratio is printed. Without --threads the rows run as `finetune train` does: on an adaptive team that gives up \
+        threads while other processes keep the cores busy; --contend measures that.
         """
     )
 
     @Flag(help: "Print one JSON object keyed by configuration.") var json = false
     @Option(help: "Comma-separated configurations (e.g. inference_224,full_96); default: all twelve.") var only: String?
-    @Option(help: "Compute threads.") var threads = 2
+    @Option(help: "Compute threads, fixed (default: adaptive, up to all cores, fewer while other processes keep them busy).")
+    var threads: Int?
     @Option(help: "Batch size.") var batchSize = 32
     @Option(help: "Minimum timed seconds per configuration.") var minSeconds = 10.0
     @Option(help: "The PyTorch reference benchmark script (bench_effnet_lite0.py) to run beside each row.") var pytorchScript: String?
@@ -24,8 +26,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "An allocator to LD_PRELOAD into a second, tuned PyTorch run of each row (e.g. libtcmalloc_minimal.so.4).")
     var pytorchPreload: String?
     @Option(help: "Run every row again beside N competing processes (see --competitor) and print the slowdown.") var contend: Int?
-    @Option(help: "What competes with --contend: busy (--threads busy-looping threads per process) or bench (the same row again).")
+    @Option(help: "What competes with --contend: busy (a process busy-looping on as many threads as the row may use) or bench (the same row again).")
     var competitor = Competitor.busy
+    @Flag(help: "Start each --contend competitor in a session of its own (as from another terminal): with the kernel's autogroup scheduling, sessions rather than threads then share the cores.")
+    var separateSession = false
+    /// A competitor started with `--separate-session` moves to a session of its own first (``OwnSession``).
+    @Flag(help: .hidden) var ownSession = false
     @Option(help: .hidden) var child: String?
     @Option(help: .hidden) var spin: Int?
     /// Contended rows time a fixed window rather than a number of steps, so that runs side by side overlap.
@@ -33,17 +39,18 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if let contend, contend < 1 || contend > 16 { throw ValidationError("--contend must be in 1…16, got \(contend)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
+        if ownSession { try OwnSession.rerun(without: "--own-session") }
         if let spin { Contention.spin(threads: spin) }
         var benchmark = ThroughputBenchmark()
         benchmark.batchSize = batchSize
         benchmark.minimumSeconds = minSeconds
         benchmark.maximumIterations = maxIterations
         if let child {
-            ComputeThreads.set(threads)
+            if let threads { ComputeThreads.set(threads) }
             let result = try benchmark.run(try ThroughputBenchmark.Configuration(name: child))
             print("RESULT " + String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
             return
@@ -52,10 +59,13 @@ struct BenchCommand: ParsableCommand {
             ?? ThroughputBenchmark.Configuration.standard
         var rows: [BenchRow] = []
         let pytorch = try pytorchScript.map { try PyTorchReference(script: $0, python: python, preload: pytorchPreload,
-                                                                    threads: threads, batchSize: batchSize, minSeconds: minSeconds) }
+                                                                    threads: maximumThreads, batchSize: batchSize, minSeconds: minSeconds) }
         let contention = contend.map {
-            Contention(count: $0, competitor: competitor, threads: threads) { childArguments($0) + ["--max-iterations", "1000000"] }
+            Contention(count: $0, competitor: competitor, threads: maximumThreads, separateSession: separateSession) {
+                childArguments($0) + ["--max-iterations", "1000000"]
+            }
         }
+        if !json { print("Threads: \(threads.map { ThreadPolicy.fixed($0) } ?? ComputeThreads.policy)") }
         if !json { print(BenchRow.header(comparing: pytorch != nil)) }
         for configuration in configurations {
             var row = BenchRow(name: configuration.name, ours: try runChild(configuration.name))
@@ -68,16 +78,20 @@ struct BenchCommand: ParsableCommand {
         var contended: [String: ContendedRow] = [:]
         if let contention {
             if !json {
-                print("\nBeside \(contention.count) × \(contention.competitor.rawValue) (\(threads) threads each) on \(ProcessInfo.processInfo.activeProcessorCount) cores:")
-                print(ContendedRow.header(comparing: pytorch != nil))
+                print("\nBeside \(contention.count) × \(contention.competitor.rawValue) (\(maximumThreads) threads each, "
+                      + "\(separateSession ? "each in a session of its own" : "in this session")) on \(ProcessInfo.processInfo.activeProcessorCount) cores:")
+                print(ContendedRow.header(comparing: pytorch != nil && contention.competitor == .busy))
             }
             for row in rows {
                 let (ours, competitors) = try contention.beside(row: row.name) { try runChild(row.name, windowed: true) }
                 var result = ContendedRow(quiet: row.ours.imagesPerSecondMedian, contended: ours.imagesPerSecondMedian,
-                                          competitors: competitors, fairSlowdown: contention.fairSlowdown)
-                if let pytorch, PyTorchReference.resolutions.contains(try ThroughputBenchmark.Configuration(name: row.name).resolution) {
-                    let quiet = try pytorch.windowedRun(of: row.name)
-                    let (run, _) = try contention.beside(row: row.name) { try pytorch.windowedRun(of: row.name) }
+                                          threads: ours.meanThreads, competitors: competitors, fairSlowdown: contention.fairSlowdown)
+                // PyTorch beside busy loops only: its script starts its timed child seconds after a competing bench
+                // has begun its window, so the two would hardly overlap.
+                if let pytorch, contention.competitor == .busy,
+                   PyTorchReference.resolutions.contains(try ThroughputBenchmark.Configuration(name: row.name).resolution) {
+                    let quiet = try pytorch.windowedRun(of: row.name, contended: false)
+                    let (run, _) = try contention.beside(row: row.name) { try pytorch.windowedRun(of: row.name, contended: true) }
                     (result.pytorchQuiet, result.pytorchContended) = (quiet?.imagesPerSecondMedian, run?.imagesPerSecondMedian)
                 }
                 if !json { print(result.line(name: row.name)) }
@@ -98,9 +112,18 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
+    /// The most threads a row uses: `--threads`, or all the cores the adaptive team may grow to. PyTorch and the busy
+    /// competitors get this many.
+    private var maximumThreads: Int {
+        if let threads { return threads }
+        if case .adaptive(let maximum) = ComputeThreads.policy { return maximum }
+        return ComputeThreads.current
+    }
+
     /// The arguments of a `finetune bench --child` process running row `name`.
     private func childArguments(_ name: String) -> [String] {
-        ["bench", "--child", name, "--threads", "\(threads)", "--batch-size", "\(batchSize)", "--min-seconds", "\(minSeconds)"]
+        ["bench", "--child", name, "--batch-size", "\(batchSize)", "--min-seconds", "\(minSeconds)"]
+            + (threads.map { ["--threads", "\($0)"] } ?? [])
     }
 
     /// Runs one configuration in a fresh `finetune bench --child` process.

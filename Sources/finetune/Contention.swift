@@ -4,7 +4,8 @@ import Foundation
 
 /// What competes for the cores in `finetune bench --contend N`.
 enum Competitor: String, CaseIterable, ExpressibleByArgument {
-    /// A process that keeps `--threads` threads busy with integer arithmetic (no memory traffic, never sleeps).
+    /// A process that keeps as many threads busy with integer arithmetic as the row may use (`--threads`, or all
+    /// cores), with no memory traffic, never sleeping.
     case busy
     /// Another `finetune bench` of the same row, with the same thread count, started at the same moment.
     case bench
@@ -17,6 +18,8 @@ struct ContendedRow {
     let quiet: Double
     /// Median images/s with the competitors running.
     let contended: Double
+    /// Our compute team's mean size while contended.
+    let threads: Double?
     /// The competitors' own median images/s (for `bench` competitors).
     let competitors: [Double]
     /// PyTorch's out-of-the-box NCHW run, quiet and contended, when compared.
@@ -27,15 +30,15 @@ struct ContendedRow {
 
     static func header(comparing: Bool) -> String {
         "configuration".padding(toLength: 16, withPad: " ", startingAt: 0)
-            + "  quiet (median)  contended  slowdown  fair slowdown  of fair share  competitors images/s"
+            + "  quiet (median)  contended  threads  slowdown  fair slowdown  of fair share  competitors images/s"
             + (comparing ? "  PyTorch quiet  contended  slowdown" : "")
     }
 
     func line(name: String) -> String {
         let slowdown = quiet / contended
         var text = name.padding(toLength: 16, withPad: " ", startingAt: 0)
-            + String(format: "  %14.1f  %9.1f  %7.2f×  %12.2f×  %12.2f", quiet, contended, slowdown, fairSlowdown,
-                     fairSlowdown / slowdown)
+            + String(format: "  %14.1f  %9.1f  %7.2f  %7.2f×  %12.2f×  %12.2f", quiet, contended, threads ?? .nan, slowdown,
+                     fairSlowdown, fairSlowdown / slowdown)
         let others = competitors.map { String(format: "%.1f", $0) }.joined(separator: ", ")
         text += "  " + (others.isEmpty ? "–" : others).padding(toLength: 20, withPad: " ", startingAt: 0)
         if let pytorchQuiet, let pytorchContended {
@@ -47,6 +50,7 @@ struct ContendedRow {
     var jsonObject: [String: Any] {
         var object: [String: Any] = ["quiet_images_per_s_median": quiet, "contended_images_per_s": contended, "slowdown": quiet / contended,
                                      "fair_slowdown": fairSlowdown, "share_of_fair": fairSlowdown / (quiet / contended)]
+        if let threads { object["mean_threads"] = threads }
         if !competitors.isEmpty {
             object["competitor_images_per_s"] = competitors
             object["sum_over_quiet"] = (contended + competitors.reduce(0, +)) / quiet
@@ -65,6 +69,10 @@ struct Contention {
     let count: Int
     let competitor: Competitor
     let threads: Int
+    /// Start each competitor in a session of its own (`setsid`), as a program started from another terminal or by a
+    /// service runs. With the kernel's autogroup scheduling (`/proc/sys/kernel/sched_autogroup_enabled`) the cores
+    /// are then shared equally between sessions, not between threads.
+    let separateSession: Bool
     /// The arguments that run one row as a `finetune bench --child` process.
     let childArguments: (String) -> [String]
 
@@ -104,7 +112,8 @@ struct Contention {
     private func start(row name: String) throws -> (process: Process, output: Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = competitor == .busy ? ["bench", "--spin", "\(threads)"] : childArguments(name)
+        process.arguments = (competitor == .busy ? ["bench", "--spin", "\(threads)"] : childArguments(name))
+            + (separateSession ? ["--own-session"] : [])
         let output = Pipe()
         process.standardOutput = output
         process.standardError = competitor == .busy ? FileHandle.nullDevice : output

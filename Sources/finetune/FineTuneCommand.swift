@@ -18,7 +18,7 @@ struct VersionCommand: ParsableCommand {
 
     func run() throws {
         print("finetune \(FineTuneVersion.string)")
-        print("oneDNN \(ComputeLibraries.oneDNNVersion); \(ComputeLibraries.openBLASDescription)")
-        print("threads: \(ComputeThreads.current)")
+        print("oneDNN \(ComputeLibraries.oneDNNVersion) (\(ComputeLibraries.oneDNNThreading)); \(ComputeLibraries.openBLASDescription)")
+        print("threads: \(ComputeThreads.policy)")
     }
 }

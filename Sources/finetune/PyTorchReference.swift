@@ -51,12 +51,13 @@ struct PyTorchReference {
     }
 
     /// PyTorch's out-of-the-box NCHW run of row `name`, timed for `minSeconds` whatever its step count (so that it
-    /// overlaps the processes beside it).
-    func windowedRun(of name: String) throws -> Run? {
-        try run(name, layout: "nchw", tuned: false, windowed: true)
+    /// overlaps the processes beside it). `contended`: other processes are meant to be running, so the script's
+    /// guard must not wait for a quiet machine (it would wait up to an hour) nor retry the run.
+    func windowedRun(of name: String, contended: Bool) throws -> Run? {
+        try run(name, layout: "nchw", tuned: false, windowed: true, contended: contended)
     }
 
-    private func run(_ variant: String, layout: String, tuned: Bool, windowed: Bool = false) throws -> Run? {
+    private func run(_ variant: String, layout: String, tuned: Bool, windowed: Bool = false, contended: Bool = false) throws -> Run? {
         let entry = try ModelRegistry.entry(named: "efficientnet-lite0")
         let weights = try WeightCache().installedPath(for: entry)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-bench-\(getpid())-\(variant).json")
@@ -66,6 +67,7 @@ struct PyTorchReference {
                          "--python", python]
         if tuned, let preload { arguments += ["--preload-lib", preload, "--preload-only"] }
         if windowed { arguments += ["--max-iters", "1000000"] }
+        if contended { arguments += ["--quiet-timeout", "0", "--retries", "0", "--max-background", "1000"] }
         let output = try BenchCommand.capture(URL(fileURLWithPath: "/usr/bin/env"), arguments)
         guard let data = try? Data(contentsOf: out),
               let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -121,6 +123,7 @@ struct BenchRow {
         var object: [String: Any] = ["images_per_s": ours.imagesPerSecond, "peak_rss_mib": ours.peakRSSMiB,
                                      "images_per_s_median": ours.imagesPerSecondMedian, "iterations": ours.iterations,
                                      "fresh_allocations_per_step": ours.freshAllocationsPerStep ?? 0]
+        if let threads = ours.meanThreads { object["mean_threads"] = threads }
         if let base = bestOutOfTheBox {
             object["pytorch_images_per_s"] = base.imagesPerSecond
             object["pytorch_peak_rss_mib"] = base.peakRSSMiB

@@ -36,7 +36,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Augmentation, comma-separated: flip, vflip, crop (random resized), rotate:DEG, zoom:F, translate:F, brightness:F, contrast:F.", transform: TrainCommand.augmentation) var augment: Augmentation?
     @Option(help: "Seed for the head, shuffles, dropout, augmentation and splits.") var seed: UInt64 = 42
     @Option(help: "Fraction of each class held out for validation when DATA has no validation folder (default 0.2).") var validationSplit: Double?
-    @Option(help: "Compute threads (default: all cores).") var threads: Int?
+    @Option(help: "Compute threads, fixed, for results that repeat bit for bit (default: adaptive, up to all cores, fewer while other processes keep them busy).")
+    var threads: Int?
     @Option(help: "Feature cache of the frozen prefix.") var featureCache = FineTuneRecipe.FeatureCacheMode.auto
     @Option(help: "Memory for the feature cache before it moves to Float16 files under RUN/cache, in MiB.") var featureCacheMemory = 2048
     @Option(help: "Stop a phase after this many epochs without val_loss improving, keeping the best weights.") var earlyStopping: Int?

@@ -43,6 +43,11 @@ struct CommandLineTests {
         #expect(output.contains("finetune \(FineTuneVersion.string)"))
         #expect(output.contains("oneDNN 2."))
         #expect(output.contains("OpenBLAS"))
+        // What the shared thread team and its adaptive size rely on: oneDNN on OpenMP, and no fixed size by default.
+        #expect(output.contains("(OpenMP)"), "\(output)")
+        let maximum = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"].flatMap { Int($0) }
+            ?? ProcessInfo.processInfo.activeProcessorCount
+        #expect(output.contains("threads: adaptive, up to \(maximum) thread"), "\(output)")
     }
 
     @Test("a bad argument fails with a message naming it")

@@ -176,6 +176,26 @@ struct TrainCommandTests {
         #expect(try !runningProcesses().contains { $0.contains("bench --spin") }, "a busy-loop competitor outlived the bench")
     }
 
+    @Test("beside a busy process the adaptive team gives up the threads it cannot get")
+    func adaptiveTeamShrinksBesideBusyProcess() throws {
+        let (status, output) = try FineTuneBinary.run(["bench", "--only", "inference_64", "--min-seconds", "2", "--batch-size", "8",
+                                                      "--contend", "1", "--competitor", "busy", "--separate-session", "--json"])
+        #expect(status == 0, "\(output)")
+        let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String: Any]]
+        let row = try #require(object?["inference_64"], "\(output)")
+        let contention = try #require(row["contention"] as? [String: Any], "\(output)")
+        let threads = try #require(contention["mean_threads"] as? Double, "\(output)")
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        // The competitor busy-loops on as many threads as there are cores, so others take at least half of them.
+        if cores >= 2 {
+            #expect(threads <= Double(cores) * 0.75, "the team kept \(threads) of \(cores) threads beside a busy process")
+        } else {
+            #expect(threads == 1)
+        }
+        #expect((row["mean_threads"] as? Double ?? 0) >= 1)
+        #expect(try !runningProcesses().contains { $0.contains("bench --spin") }, "a busy-loop competitor outlived the bench")
+    }
+
     /// The command lines of this machine's processes.
     func runningProcesses() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { Int($0) != nil }.compactMap { pid in

@@ -62,6 +62,8 @@ public struct ThroughputBenchmark: Sendable {
         public var peakRSSMiB: Double
         /// Large buffers taken fresh from the OS per timed step (0 once the buffer pool serves every step).
         public var freshAllocationsPerStep: Double?
+        /// The compute team's time-weighted mean size over the timed steps (``ComputeThreads/usage``).
+        public var meanThreads: Double?
     }
 
     /// The registry name of the model timed.
@@ -81,6 +83,7 @@ public struct ThroughputBenchmark: Sendable {
         for _ in 0..<warmup { try step() }
         var times: [Double] = []
         let allocationsBefore = TensorMemory.freshLargeAllocations
+        ComputeThreads.resetUsage()
         let start = Date()
         while times.count < maximumIterations {
             let begin = Date()
@@ -93,7 +96,8 @@ public struct ThroughputBenchmark: Sendable {
         return Result(iterations: times.count, bestSeconds: best, medianSeconds: median,
                       imagesPerSecond: Double(batchSize) / best, imagesPerSecondMedian: Double(batchSize) / median,
                       peakRSSMiB: Self.peakRSSMiB(),
-                      freshAllocationsPerStep: Double(TensorMemory.freshLargeAllocations - allocationsBefore) / Double(times.count))
+                      freshAllocationsPerStep: Double(TensorMemory.freshLargeAllocations - allocationsBefore) / Double(times.count),
+                      meanThreads: ComputeThreads.usage.meanThreads)
     }
 
     /// One step of the configuration's workload.

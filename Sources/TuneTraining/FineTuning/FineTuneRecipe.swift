@@ -55,7 +55,9 @@ public struct FineTuneRecipe: Codable, Sendable, Equatable {
     public var seed: UInt64 = 42
     /// The fraction of each class held out for validation when the data has no validation set.
     public var validationSplit: Double?
-    /// Compute threads for oneDNN/OpenBLAS; `nil` uses all cores.
+    /// A fixed compute thread count for oneDNN, OpenBLAS and FineTune's loops (results then repeat bit for bit);
+    /// `nil` keeps the process's ``ThreadPolicy``: adaptive unless set, up to all cores and fewer while other
+    /// processes keep them busy.
     public var threads: Int?
     public var featureCache = FeatureCacheMode.auto
     /// The most memory the feature cache may take before it moves to an fp16 file under the run folder.

@@ -88,6 +88,7 @@ public final class FineTuner {
         try recipe.validate()
         try folder.create()
         if let threads = recipe.threads { ComputeThreads.set(threads) }
+        ComputeThreads.resetUsage()
         let task = try makeTask()
         var progress = RunProgress(completedEpochs: 0, globalStep: 0, optimizerIterations: 0,
                                    learningRate: recipe.learningRate, history: [])
@@ -117,13 +118,15 @@ public final class FineTuner {
         let previousSeconds = checkpoint?.progress.history.reduce(0) { $0 + $1.seconds } ?? 0
         let (finalModel, finalValidation) = try final ?? (task.model, task.batches(.validation))
         let evaluation = try task.evaluate(trainedModel: finalModel, validation: finalValidation)
-        try RunOutputs(recipe: recipe, dataRoot: dataRoot, folder: folder, history: progress.history)
+        let threads = (policy: ComputeThreads.policy, usage: ComputeThreads.usage)
+        try RunOutputs(recipe: recipe, dataRoot: dataRoot, folder: folder, history: progress.history, threads: threads)
             .write(model: task.model, task: task, evaluation: evaluation, seconds: Date().timeIntervalSince(start) + previousSeconds)
         try? FileManager.default.removeItem(atPath: folder.checkpointPath)
         try? FileManager.default.removeItem(atPath: folder.cachePath)
         let seconds = Date().timeIntervalSince(start)
         let epochs = recipe.totalEpochs == 1 ? "1 epoch" : "\(recipe.totalEpochs) epochs"
         log(evaluation.summary + String(format: " (%@, %.0f s in this process)", epochs, seconds))
+        log("Threads: \(threads.policy) (\(threads.usage))")
         log("Run folder: \(folder.path) (model.safetensors, config.json, history.csv)")
         log("Report: \(folder.reportPath)")
         return FineTuneResult(folder: folder, history: progress.history, evaluation: evaluation.classification, seconds: seconds)

@@ -13,6 +13,8 @@ struct RunOutputs {
     let dataRoot: String
     let folder: RunFolder
     let history: [EpochRecord]
+    /// The thread policy and the time at each team size in this process.
+    let threads: (policy: ThreadPolicy, usage: ThreadUsage)
 
     func write(model: Layer, task: any FineTuneTask, evaluation: TaskEvaluation, seconds: Double) throws {
         var state = StateDictionary()
@@ -39,7 +41,8 @@ struct RunOutputs {
         [
             ("Recipe", "phase 1: \(recipe.headEpochs) epochs at lr \(String(format: "%g", recipe.learningRate)); phase 2: \(recipe.phaseTwoEpochs) epochs, "
                 + "unfreeze \(recipe.unfreeze), lr \(String(format: "%g", recipe.effectiveFineTuneLearningRate)); \(recipe.optimizer.rawValue), batch \(recipe.batchSize)"),
-            ("Seed", "\(recipe.seed), threads \(recipe.threads.map(String.init) ?? "all")"),
+            ("Seed", "\(recipe.seed)"),
+            ("Threads", "\(threads.policy): \(threads.usage)"),
             ("Time", String(format: "%.0f s", seconds)),
             ("FineTune", "\(FineTuneVersion.string) (oneDNN \(ComputeLibraries.oneDNNVersion))"),
         ]
@@ -51,6 +54,8 @@ struct RunOutputs {
         object["task"] = recipe.task.kind
         object["recipe"] = try JSONText.object(recipe, file: folder.configurationPath)
         object["seed"] = recipe.seed
+        object["threads"] = ["policy": "\(threads.policy)",
+                             "seconds_by_count": Dictionary(uniqueKeysWithValues: threads.usage.secondsByCount.map { ("\($0.key)", $0.value) })]
         object["versions"] = ["finetune": FineTuneVersion.string, "onednn": ComputeLibraries.oneDNNVersion,
                               "openblas": ComputeLibraries.openBLASDescription]
         var data = object["data"] as? [String: Any] ?? [:]
