@@ -10,6 +10,7 @@ int omp_get_max_threads(void);
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned int flags);
 int omp_get_thread_num(void);
 int omp_get_num_threads(void);
+int omp_in_parallel(void);
 
 #include <xmmintrin.h>
 

@@ -61,8 +61,10 @@ extension Tensor {
 
     /// Back-propagates from this tensor, accumulating into the ``gradient`` of every leaf that requires one.
     ///
-    /// `seed` defaults to ones (so a scalar loss needs none). The tape is released afterwards.
-    public func backward(seed: Tensor? = nil) throws {
+    /// `seed` defaults to ones (so a scalar loss needs none). The tape is released afterwards. With `leafGradients`,
+    /// the leaves' gradients are collected there instead, and the leaves' ``gradient`` is left alone: lanes that
+    /// back-propagate their slices of one batch at once each collect their own (see ``LeafGradients``).
+    public func backward(seed: Tensor? = nil, collectingInto leafGradients: LeafGradients? = nil) throws {
         guard requiresGradient else {
             throw TensorError.gradient(message: "backward() on a tensor that does not require a gradient")
         }
@@ -76,7 +78,11 @@ extension Tensor {
             for node in order.reversed() {
                 guard let outputGradient = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
                 guard let function = node.gradientFunction else {
-                    node.gradient = try node.gradient.map { try $0.adding(outputGradient) } ?? outputGradient.copy()
+                    if let leafGradients {
+                        try leafGradients.add(outputGradient, for: node)
+                    } else {
+                        node.gradient = try node.gradient.map { try $0.adding(outputGradient) } ?? outputGradient.copy()
+                    }
                     continue
                 }
                 let inputGradients = try function.backward(outputGradient)
@@ -122,5 +128,33 @@ extension Tensor {
         let result = Tensor.uninitialized(shape)
         sum(storage.pointer, other.storage.pointer, result.storage.pointer, elementCount)
         return result
+    }
+}
+
+/// Leaf gradients collected by one ``Tensor/backward(seed:collectingInto:)``, kept apart from the leaves until
+/// ``accumulate(_:)`` adds them in: each lane of a batch back-propagates its slice into its own collection, at the same
+/// time as the others, and the collections are then added in lane order, so the sums are the same in every run.
+public final class LeafGradients: @unchecked Sendable {
+    private var entries: [(leaf: Tensor, gradient: Tensor)] = []
+    private var index: [ObjectIdentifier: Int] = [:]
+
+    public init() {}
+
+    func add(_ gradient: Tensor, for leaf: Tensor) throws {
+        if let position = index[ObjectIdentifier(leaf)] {
+            entries[position].gradient = try entries[position].gradient.adding(gradient)
+        } else {
+            index[ObjectIdentifier(leaf)] = entries.count
+            entries.append((leaf, gradient.copy()))
+        }
+    }
+
+    /// Adds every collection's gradients to their leaves' ``Tensor/gradient``, collection by collection in order.
+    public static func accumulate(_ collections: [LeafGradients]) throws {
+        for collection in collections {
+            for (leaf, gradient) in collection.entries {
+                leaf.gradient = try leaf.gradient.map { try $0.adding(gradient) } ?? gradient
+            }
+        }
     }
 }

@@ -13,6 +13,9 @@ extension Tensor {
     /// output is kept for backward, whose rule reads the output: one activation-sized tensor per layer less than
     /// batch norm followed by a separate activation op.
     ///
+    /// Inside a lane (``LaneContext/current``) `x` is one slice of the batch: the statistics, and the gradient through
+    /// them, are those of the whole batch, combined with the other lanes' (see `Ops+BatchNormLanes.swift`).
+    ///
     /// The batch statistics are computed here in Double, two-pass; oneDNN then normalizes with them (forward) and
     /// differentiates through them (backward). oneDNN 2.6's own Float statistics over the 25 088 values per
     /// channel of an early EfficientNet layer (batch 2 at 112²) were ~1e-5 off in mean and variance; amplified
@@ -21,10 +24,16 @@ extension Tensor {
                                          activation: Activation? = nil) throws -> (output: Tensor, mean: Tensor, variance: Tensor) {
         let op = "batchNormTraining"
         try validateBatchNorm(x, perChannel: [scale, shift], op: op, epsilon: epsilon)
-        let (mean, variance) = batchStatistics(x)
         let plan = try BatchNormPlan(x, epsilon: epsilon)
+        if let lane = LaneContext.current, lane.group.sliceSizes.count > 1 {
+            let (mean, variance) = try batchStatistics(x, across: lane)
+            let output = try plan.normalized(x, scale: scale, shift: shift, mean: mean, variance: variance,
+                                             through: .lanes(lane), activation: activation, op: op)
+            return (output, mean, variance)
+        }
+        let (mean, variance) = batchStatistics(x)
         let output = try plan.normalized(x, scale: scale, shift: shift, mean: mean, variance: variance,
-                                         throughStatistics: true, activation: activation, op: op)
+                                         through: .batch, activation: activation, op: op)
         return (output, mean, variance)
     }
 
@@ -36,7 +45,7 @@ extension Tensor {
         try validateBatchNorm(x, perChannel: [scale, shift, mean, variance], op: op, epsilon: epsilon)
         let plan = try BatchNormPlan(x, epsilon: epsilon)
         return try plan.normalized(x, scale: scale, shift: shift, mean: mean, variance: variance,
-                                   throughStatistics: false, activation: activation, op: op)
+                                   through: .fixed, activation: activation, op: op)
     }
 
     /// Per-channel batch mean and biased variance of `[N, C, …]`, in Double (two passes), stored as Float.
@@ -136,13 +145,32 @@ struct BatchNormPlan {
         return output
     }
 
+    /// What the statistics a batch norm normalized with depend on, which decides its backward.
+    enum Statistics {
+        /// Given (running statistics): held fixed.
+        case fixed
+        /// The batch's own: differentiated through.
+        case batch
+        /// The whole batch's, of which this lane holds a slice: differentiated through, with the other lanes.
+        case lanes(LaneContext)
+    }
+
     /// The normalized (and activated) output, recorded for autodiff.
-    func normalized(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor, throughStatistics: Bool,
+    func normalized(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor, through statistics: Statistics,
                     activation: Tensor.Activation?, op: String) throws -> Tensor {
         let output = try normalize(x, scale: scale, shift: shift, mean: mean, variance: variance)
-        let backward = { (gradient: Tensor) in
-            try self.backward(gradient, x: x, scale: scale, shift: shift, mean: mean, variance: variance,
-                              throughStatistics: throughStatistics)
+        let backward = { (gradient: Tensor) -> [Tensor?] in
+            switch statistics {
+            case .fixed:
+                return try self.backward(gradient, x: x, scale: scale, shift: shift, mean: mean, variance: variance,
+                                         throughStatistics: false)
+            case .batch:
+                return try self.backward(gradient, x: x, scale: scale, shift: shift, mean: mean, variance: variance,
+                                         throughStatistics: true)
+            case .lanes(let lane):
+                return try self.backwardAcrossLanes(gradient, x: x, scale: scale, shift: shift, mean: mean,
+                                                    variance: variance, lane: lane)
+            }
         }
         guard let activation else { return Tensor.record(output, op: op, inputs: [x, scale, shift], backward: backward) }
         guard let activationBackward = try output.activateInPlace(activation) else {

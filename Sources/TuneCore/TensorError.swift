@@ -12,6 +12,8 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
     case backend(library: String, call: String, status: String)
     /// Gradient bookkeeping was used incorrectly.
     case gradient(message: String)
+    /// Another lane of the same batch failed, so this one stopped waiting for it (the other lane's error says why).
+    case laneAbandoned
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
             return "\(library): \(call) failed with status \(status)"
         case let .gradient(message):
             return "autodiff: \(message)"
+        case .laneAbandoned:
+            return "lanes: another lane of this batch failed"
         }
     }
 }

@@ -100,13 +100,17 @@ public final class BatchNorm: Layer {
             return try Tensor.batchNormInference(input, scale: weight, shift: bias, mean: runningMean,
                                                  variance: runningVariance, epsilon: epsilon, activation: activation)
         }
-        let valuesPerChannel = shape.elementCount / max(channels, 1)
+        // In lanes (``LaneContext``) the input is a slice; the statistics are the whole batch's.
+        let lane = LaneContext.current
+        let valuesPerChannel = shape.elementCount / max(channels, 1) / max(shape[0], 1) * (lane?.group.batchSize ?? shape[0])
         guard valuesPerChannel > 1 else {
             throw LayerError.shapeMismatch(layer: kind, expected: "more than one value per channel in training mode",
                                            got: shape)
         }
         let (output, batchMean, batchVariance) = try Tensor.batchNormTraining(input, scale: weight, shift: bias,
                                                                                epsilon: epsilon, activation: activation)
+        // Every lane holds the same whole-batch statistics; the first one folds them into the running ones, once.
+        guard lane.map({ $0.lane == 0 }) ?? true else { return output }
         let correction = Float(valuesPerChannel) / Float(valuesPerChannel - 1)
         let keep = 1 - momentum
         let rate = momentum

@@ -24,6 +24,11 @@ public final class Trainer {
     public private(set) var history = History()
     /// Optimizer steps taken so far, across `fit` calls; it seeds dropout per step, so set it when resuming a run.
     public var globalStep = 0
+    /// Whether a training step runs as slices of the batch, one per compute thread (``ComputeThreads/laneCount``),
+    /// each taken through the whole model by one thread; BatchNorm combines its statistics across the slices, so the
+    /// step computes what one pass over the whole batch does (up to rounding; Dropout draws differently). Turn it off
+    /// for a model with a layer of its own that mixes the samples of a batch in another way.
+    public var splitsBatchIntoLanes = true
 
     public init(model: Layer, optimizer: any Optimizer, loss: Loss, metrics: [TrainingMetric] = [.accuracy], seed: UInt64 = 0) {
         self.model = model
@@ -95,10 +100,18 @@ public final class Trainer {
         guard batch.count > 0 else { throw TrainingError.emptyBatch(epoch: epoch, batch: index) }
         guard let targets = batch.targets else { throw TrainingError.missingTargets(epoch: epoch, batch: index) }
         model.zeroGradients()
-        let context = ForwardContext(isTraining: true, seed: seed &+ UInt64(globalStep) &* 0x9E37_79B9)
-        let predictions: Tensor, lossTensor: Tensor
+        let stepSeed = seed &+ UInt64(globalStep) &* 0x9E37_79B9
+        let lanes = splitsBatchIntoLanes ? min(ComputeThreads.laneCount, batch.count) : 1
+        let predictions: Tensor, lossTensor: Tensor, laneStep: LaneStep?
         do {
-            predictions = try model(batch.inputs, context: context)
+            if lanes > 1 {
+                let step = try LaneStep(model: model, inputs: batch.inputs, lanes: lanes, seed: stepSeed)
+                laneStep = step
+                predictions = step.predictions
+            } else {
+                laneStep = nil
+                predictions = try model(batch.inputs, context: ForwardContext(isTraining: true, seed: stepSeed))
+            }
             lossTensor = try loss(predictions, targets)
         } catch let error as LossError where error.isNonFinite {
             throw TrainingError.nonFiniteValues(epoch: epoch, batch: index, reason: "\(error)")
@@ -109,7 +122,10 @@ public final class Trainer {
         }
         let value = try lossTensor.scalar()
         guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: index, value: value) }
-        if lossTensor.requiresGradient { try lossTensor.backward() }
+        if lossTensor.requiresGradient {
+            try lossTensor.backward()
+            try laneStep?.backward()
+        }
         try optimizer.step(model)
         globalStep += 1
         let detached = predictions.detached()

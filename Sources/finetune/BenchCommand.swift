@@ -85,7 +85,8 @@ struct BenchCommand: ParsableCommand {
             for row in rows {
                 let (ours, competitors) = try contention.beside(row: row.name) { try runChild(row.name, windowed: true) }
                 var result = ContendedRow(quiet: row.ours.imagesPerSecondMedian, contended: ours.imagesPerSecondMedian,
-                                          threads: ours.meanThreads, competitors: competitors, fairSlowdown: contention.fairSlowdown)
+                                          threads: ours.meanThreads, laneShare: ours.laneShare, competitors: competitors,
+                                          fairSlowdown: contention.fairSlowdown)
                 // PyTorch beside busy loops only: its script starts its timed child seconds after a competing bench
                 // has begun its window, so the two would hardly overlap.
                 if let pytorch, contention.competitor == .busy,

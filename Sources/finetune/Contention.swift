@@ -20,6 +20,8 @@ struct ContendedRow {
     let contended: Double
     /// Our compute team's mean size while contended.
     let threads: Double?
+    /// The share of the contended steps' time spent in lanes.
+    let laneShare: Double?
     /// The competitors' own median images/s (for `bench` competitors).
     let competitors: [Double]
     /// PyTorch's out-of-the-box NCHW run, quiet and contended, when compared.
@@ -30,15 +32,15 @@ struct ContendedRow {
 
     static func header(comparing: Bool) -> String {
         "configuration".padding(toLength: 16, withPad: " ", startingAt: 0)
-            + "  quiet (median)  contended  threads  slowdown  fair slowdown  of fair share  competitors images/s"
+            + "  quiet (median)  contended  threads  in lanes  slowdown  fair slowdown  of fair share  competitors images/s"
             + (comparing ? "  PyTorch quiet  contended  slowdown" : "")
     }
 
     func line(name: String) -> String {
         let slowdown = quiet / contended
         var text = name.padding(toLength: 16, withPad: " ", startingAt: 0)
-            + String(format: "  %14.1f  %9.1f  %7.2f  %7.2f×  %12.2f×  %12.2f", quiet, contended, threads ?? .nan, slowdown,
-                     fairSlowdown, fairSlowdown / slowdown)
+            + String(format: "  %14.1f  %9.1f  %7.2f  %7.0f%%  %7.2f×  %12.2f×  %12.2f", quiet, contended, threads ?? .nan,
+                     (laneShare ?? .nan) * 100, slowdown, fairSlowdown, fairSlowdown / slowdown)
         let others = competitors.map { String(format: "%.1f", $0) }.joined(separator: ", ")
         text += "  " + (others.isEmpty ? "–" : others).padding(toLength: 20, withPad: " ", startingAt: 0)
         if let pytorchQuiet, let pytorchContended {
@@ -51,6 +53,7 @@ struct ContendedRow {
         var object: [String: Any] = ["quiet_images_per_s_median": quiet, "contended_images_per_s": contended, "slowdown": quiet / contended,
                                      "fair_slowdown": fairSlowdown, "share_of_fair": fairSlowdown / (quiet / contended)]
         if let threads { object["mean_threads"] = threads }
+        if let laneShare { object["lane_share"] = laneShare }
         if !competitors.isEmpty {
             object["competitor_images_per_s"] = competitors
             object["sum_over_quiet"] = (contended + competitors.reduce(0, +)) / quiet

@@ -139,6 +139,10 @@ struct ComputeThreadsTests {
         #expect(usage.meanThreads == 1.75)
         #expect(usage.description == "2 threads 75 %, 1 thread 25 %")
         #expect(ThreadUsage(secondsByCount: [:]).meanThreads == nil)
+        // Half the time in two lanes; the team's sizes share the other half in their own proportion.
+        let withLanes = ThreadUsage(secondsByCount: [2: 3, 1: 1], laneSecondsByCount: [2: 2])
+        #expect(withLanes.meanThreads == 1.875)
+        #expect(withLanes.description == "2 lanes 50 %, 2 threads 38 %, 1 thread 13 %")
         #expect(ThreadPolicy.adaptive(maximum: 4).description == "adaptive, up to 4 threads")
         #expect(ThreadPolicy.fixed(1).description == "1 thread")
     }

@@ -1,16 +1,19 @@
 import CDNNL
 import Foundation
 
-/// The CPU engine and stream, the primitive cache and the execution lock.
+/// The CPU engine, the primitive cache and the streams and staging buffers executions use.
+///
+/// Several threads may execute at once (each of ``ComputeThreads/inLanes(_:_:)``'s lanes runs its own slice of a
+/// batch): every execution takes a stream and a set of staging buffers of its own from ``idle`` and returns them
+/// afterwards, and primitives need no lock to run, since each one's scratchpad is passed in by the caller.
 final class DNNLContext: @unchecked Sendable {
     let engine: dnnl_engine_t
-    private let stream: dnnl_stream_t
     private let lock = NSLock()
-    private let executionLock = NSLock()
     /// Primitives and reorders by team size, then by shape key.
     private var cache: [Int: [String: DNNLPrimitive]] = [:]
     private var reorders: [Int: [String: DNNLReorder]] = [:]
-    private let scratch = DNNLScratch()
+    /// Execution resources not in use now; as many exist as executions ever ran at once.
+    private var idle: [DNNLExecution] = []
 
     private static let made: Result<DNNLContext, Error> = Result { try DNNLContext() }
 
@@ -23,11 +26,7 @@ final class DNNLContext: @unchecked Sendable {
         var engine: dnnl_engine_t?
         try DNNL.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create")
         guard let engine else { throw DNNL.missingResult("dnnl_engine_create") }
-        var stream: dnnl_stream_t?
-        try DNNL.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
-        guard let stream else { throw DNNL.missingResult("dnnl_stream_create") }
         self.engine = engine
-        self.stream = stream
     }
 
     /// The cached primitive for `key` and the current team size, created by `make` on first use. oneDNN reads the
@@ -59,18 +58,34 @@ final class DNNLContext: @unchecked Sendable {
     func reorder(from: MemoryDescriptor, _ source: UnsafeMutableRawPointer,
                  to: MemoryDescriptor, _ destination: UnsafeMutableRawPointer) throws {
         let reorder = try reorderPrimitive(from: from, to: to)
-        try withExecution { scratch in
+        try withExecution { execution in
             let memories = DNNLMemories(engine: engine)
             defer { memories.destroyAll() }
-            try run(reorder, from: memories.make(from, source), to: memories.make(to, destination),
-                    scratchpad: reorder.scratchpad.map { try memories.make($0, scratch.buffer(slot: 0, bytes: $0.byteCount)) })
+            try execution.run(reorder, from: memories.make(from, source), to: memories.make(to, destination),
+                              scratchpad: reorder.scratchpad.map {
+                                  try memories.make($0, execution.scratch.buffer(slot: 0, bytes: $0.byteCount))
+                              })
         }
     }
 
-    func withExecution<R>(_ body: (DNNLScratch) throws -> R) rethrows -> R {
-        executionLock.lock()
-        defer { executionLock.unlock() }
-        return try body(scratch)
+    /// Runs `body` with a stream and staging buffers no other thread uses meanwhile.
+    func withExecution<R>(_ body: (DNNLExecution) throws -> R) throws -> R {
+        let execution = try lock.withLock { try idle.popLast() ?? DNNLExecution(engine: engine) }
+        defer { lock.withLock { idle.append(execution) } }
+        return try body(execution)
+    }
+}
+
+/// A stream and the staging buffers of one execution at a time (see ``DNNLContext/withExecution(_:)``).
+final class DNNLExecution {
+    private let stream: dnnl_stream_t
+    let scratch = DNNLScratch()
+
+    init(engine: dnnl_engine_t) throws {
+        var stream: dnnl_stream_t?
+        try DNNL.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
+        guard let stream else { throw DNNL.missingResult("dnnl_stream_create") }
+        self.stream = stream
     }
 
     /// Runs `primitive` with `arguments` and waits for it.
@@ -86,6 +101,8 @@ final class DNNLContext: @unchecked Sendable {
         if let scratchpad { arguments.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpad)) }
         try run(reorder.primitive, arguments)
     }
+
+    deinit { dnnl_stream_destroy(stream) }
 }
 
 /// A reorder primitive between two layouts, with the scratchpad it needs. Owned by whoever made it (a cache or a

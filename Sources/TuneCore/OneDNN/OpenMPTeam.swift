@@ -9,6 +9,10 @@ enum OpenMPTeam {
         if omp_get_max_threads() != Int32(count) { omp_set_num_threads(Int32(count)) }
     }
 
+    /// Whether the calling thread runs inside a parallel region (`omp_in_parallel`), where a region it starts would
+    /// run on it alone.
+    static var isInParallel: Bool { omp_in_parallel() != 0 }
+
     /// The thread count the team uses (`omp_get_max_threads`).
     static var threadCount: Int { Int(omp_get_max_threads()) }
 

@@ -157,7 +157,8 @@ final class DNNLPrimitive: @unchecked Sendable {
             }
             return try placement(of: operand, for: binding, context: context)
         }
-        try context.withExecution { scratch in
+        try context.withExecution { execution in
+            let scratch = execution.scratch
             let memories = DNNLMemories(engine: context.engine)
             defer { memories.destroyAll() }
             // Slots 0..<bindings.count stage reordered arguments; the next two hold the scratchpads of the
@@ -183,14 +184,14 @@ final class DNNLPrimitive: @unchecked Sendable {
                 if binding.isOutput {
                     outputReorders.append((reorder, staged, user))
                 } else {
-                    try context.run(reorder, from: user, to: staged,
+                    try execution.run(reorder, from: user, to: staged,
                                     scratchpad: scratchpadMemory(reorder.scratchpad, slot: reorderScratchpadSlot))
                 }
                 arguments.append(dnnl_exec_arg_t(arg: binding.argument.code, memory: staged))
             }
-            try context.run(primitive, arguments)
+            try execution.run(primitive, arguments)
             for (reorder, staged, user) in outputReorders {
-                try context.run(reorder, from: staged, to: user,
+                try execution.run(reorder, from: staged, to: user,
                                 scratchpad: scratchpadMemory(reorder.scratchpad, slot: reorderScratchpadSlot))
             }
         }

@@ -17,26 +17,60 @@ public enum ThreadPolicy: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Compute time spent at each team size.
+/// Compute time spent at each team size, and in lanes (``ComputeThreads/inLanes(_:_:)``).
 public struct ThreadUsage: Sendable, Equatable, CustomStringConvertible {
-    /// Seconds of wall time at each thread count.
+    /// Seconds of wall time at each team size (lanes included: the team's size is what it was meanwhile).
     public var secondsByCount: [Int: Double]
+    /// Seconds of wall time spent running N one-thread lanes, by N.
+    public var laneSecondsByCount: [Int: Double]
 
-    /// The time-weighted mean thread count (nil before any time was recorded).
-    public var meanThreads: Double? {
+    public init(secondsByCount: [Int: Double], laneSecondsByCount: [Int: Double] = [:]) {
+        self.secondsByCount = secondsByCount
+        self.laneSecondsByCount = laneSecondsByCount
+    }
+
+    /// Each way of computing and its share of the wall time: lanes by their count, the team by its size outside
+    /// lanes (its time at each size scaled by the share of time outside lanes).
+    private var shares: (team: [Int: Double], lanes: [Int: Double])? {
         let total = secondsByCount.values.reduce(0, +)
         guard total > 0 else { return nil }
-        return secondsByCount.reduce(0) { $0 + Double($1.key) * $1.value } / total
+        let lanes = laneSecondsByCount.mapValues { min($0 / total, 1) }
+        let outside = max(0, 1 - lanes.values.reduce(0, +))
+        return (secondsByCount.mapValues { $0 / total * outside }, lanes)
     }
 
-    /// E.g. `2 threads 81 %, 1 thread 19 %`.
-    public var description: String {
-        let total = secondsByCount.values.reduce(0, +)
-        guard total > 0 else { return "no compute yet" }
-        return secondsByCount.sorted { $0.key > $1.key }.filter { $0.value > 0 }.map {
-            "\($0.key) thread\($0.key == 1 ? "" : "s") \(Int(($0.value / total * 100).rounded())) %"
-        }.joined(separator: ", ")
+    /// The share of the wall time spent in lanes (nil before any time was recorded).
+    public var laneShare: Double? { shares.map { $0.lanes.values.reduce(0, +) } }
+
+    /// The time-weighted mean number of computing threads (nil before any time was recorded).
+    public var meanThreads: Double? {
+        guard let shares else { return nil }
+        return (shares.team.merging(shares.lanes, uniquingKeysWith: +)).reduce(0) { $0 + Double($1.key) * $1.value }
     }
+
+    /// E.g. `2 lanes 70 %, 2 threads 25 %, 1 thread 5 %`.
+    public var description: String {
+        guard let shares else { return "no compute yet" }
+        func percent(_ share: Double) -> String { "\(Int((share * 100).rounded())) %" }
+        let lanes = shares.lanes.sorted { $0.key > $1.key }.filter { $0.value > 0 }.map { "\($0.key) lanes \(percent($0.value))" }
+        let team = shares.team.sorted { $0.key > $1.key }.filter { $0.value > 0 }.map {
+            "\($0.key) thread\($0.key == 1 ? "" : "s") \(percent($0.value))"
+        }
+        return (lanes + team).joined(separator: ", ")
+    }
+}
+
+/// When work that can run as slices of a batch runs in lanes (``ComputeThreads/inLanes(_:_:)``) instead of on a team
+/// that splits every operation.
+public enum LaneMode: Sendable {
+    /// While other processes keep the cores busy (an adaptive team has shrunk): there, lanes do not wait for the
+    /// thread the scheduler took away, which a team does at every operation. On a quiet machine the team is as fast
+    /// or faster, so it runs then; with a fixed thread count it always does, so results repeat bit for bit.
+    case whenContended
+    /// Always, with the policy's thread count.
+    case always
+    /// Never.
+    case never
 }
 
 /// The thread team shared by the compute libraries, and its size.
@@ -71,7 +105,7 @@ public enum ComputeThreads {
         return state.withLock { state in
             var seconds = state.secondsByCount
             seconds[state.sizeSince.size, default: 0] += now - state.sizeSince.time
-            return ThreadUsage(secondsByCount: seconds)
+            return ThreadUsage(secondsByCount: seconds, laneSecondsByCount: state.laneSeconds)
         }
     }
 
@@ -80,6 +114,7 @@ public enum ComputeThreads {
         let now = monotonicSeconds()
         state.withLock { state in
             state.secondsByCount = [:]
+            state.laneSeconds = [:]
             state.sizeSince.time = now
         }
     }
@@ -102,15 +137,75 @@ public enum ComputeThreads {
         OpenMPTeam.parallelFor(count, threads: threads, body)
     }
 
+    /// How many lanes work that can run as slices of a batch (``inLanes(_:_:)``) should use now: the policy's
+    /// thread count when lanes are in order (``laneMode``), else 1 (the team splits each operation instead), and 1
+    /// inside a lane.
+    public static var laneCount: Int {
+        if isInLane { return 1 }
+        switch (laneMode, policy) {
+        case (.never, _): return 1
+        case (.always, .fixed(let count)), (.always, .adaptive(let count)): return count
+        case (.whenContended, .fixed): return 1
+        case (.whenContended, .adaptive(let maximum)):
+            return sizeAfterEvaluating() < maximum ? maximum : 1
+        }
+    }
+
+    /// When work runs in lanes rather than on the team (default ``LaneMode/whenContended``); scope another mode
+    /// with `ComputeThreads.$laneMode.withValue(.always) { … }`.
+    @TaskLocal public static var laneMode: LaneMode = .whenContended
+
+    /// Whether the calling thread is running a lane (where everything computes on this one thread).
+    public static var isInLane: Bool { OpenMPTeam.isInParallel }
+
+    /// Runs `body(lane)` for every lane in `0..<count` at once, each on a thread of its own that computes alone (its
+    /// oneDNN primitives, GEMMs and loops use one thread), and returns when all have finished; the first error thrown
+    /// is rethrown.
+    ///
+    /// Why: a team of threads splits every operation and waits for its slowest thread, hundreds of times per batch.
+    /// When another process takes one of the cores for a time slice, the rest of the team waits with it. Lanes that
+    /// each take a slice of the batch through the whole network wait for one another once, at the end (and, in
+    /// training, at each BatchNorm's exchange of statistics, ``LaneGroup``): beside a 2-thread busy loop they keep
+    /// their fair share where a team cannot (BENCHMARKS.md, "On a busy machine"). `body` must touch only what its own
+    /// lane owns.
+    public static func inLanes(_ count: Int, _ body: (Int) throws -> Void) throws {
+        guard count > 1, !OpenMPTeam.isInParallel else {
+            for lane in 0..<max(count, 1) { try body(lane) }
+            return
+        }
+        let failures = UnsafeMutableBufferPointer<(any Error)?>.allocate(capacity: count)
+        failures.initialize(repeating: nil)
+        defer { failures.deinitialize().deallocate() }
+        let begin = monotonicSeconds()
+        OpenMPTeam.parallelFor(count, threads: count) { lane in
+            OpenMPTeam.useThreadCount(1)
+            do { try body(lane) } catch { failures[lane] = error }
+        }
+        let seconds = monotonicSeconds() - begin
+        state.withLock { $0.laneSeconds[count, default: 0] += seconds }
+        // A lane's own error, rather than the "another lane failed" of the lanes that stopped waiting for it.
+        let thrown = failures.compactMap { $0 }
+        if let failure = thrown.first(where: { ($0 as? TensorError) != .laneAbandoned }) ?? thrown.first { throw failure }
+    }
+
     /// The team size for the work the calling thread is about to start: re-measures the load when a window has
     /// passed (adaptive policy) and sets the calling thread's OpenMP team size, which oneDNN reads when it creates
-    /// and runs a primitive.
+    /// and runs a primitive. Inside a lane (or any parallel region) it is 1.
     static func forNextWork() -> Int {
-        let now = monotonicSeconds()
-        if now >= Double(bitPattern: nextEvaluation.load(ordering: .relaxed)) { evaluate(at: now) }
-        let count = size.load(ordering: .relaxed)
+        if OpenMPTeam.isInParallel {
+            OpenMPTeam.useThreadCount(1)
+            return 1
+        }
+        let count = sizeAfterEvaluating()
         OpenMPTeam.useThreadCount(count)
         return count
+    }
+
+    /// The team's size, re-measuring the load first when a window has passed.
+    private static func sizeAfterEvaluating() -> Int {
+        let now = monotonicSeconds()
+        if now >= Double(bitPattern: nextEvaluation.load(ordering: .relaxed)) { evaluate(at: now) }
+        return size.load(ordering: .relaxed)
     }
 
     /// How often an adaptive team re-measures the load.
@@ -122,6 +217,7 @@ public enum ComputeThreads {
         var load: CoreLoad?
         var lastReading: CoreLoad.Reading?
         var secondsByCount: [Int: Double] = [:]
+        var laneSeconds: [Int: Double] = [:]
         var sizeSince: (size: Int, time: Double)
     }
 

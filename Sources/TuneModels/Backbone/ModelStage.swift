@@ -27,6 +27,12 @@ public struct ModelStage {
         try body(input, context)
     }
 
+    /// Whether, in `context`, the stage maps each sample on its own and records nothing for autodiff
+    /// (``Layer/isSamplewiseWithoutGradient(in:)`` for each of its layers).
+    public func isSamplewiseWithoutGradient(in context: ForwardContext) -> Bool {
+        layers.allSatisfy { $0.isSamplewiseWithoutGradient(in: context) }
+    }
+
     /// Whether, in training mode, the stage's output depends only on its input: no trainable parameter, no dropout
     /// (with a positive rate) and no BatchNorm using batch statistics anywhere inside.
     public var isFrozenAndDeterministic: Bool {
@@ -43,9 +49,26 @@ public struct ModelStage {
 }
 
 extension Array where Element == ModelStage {
-    /// Runs the stages in `range` one after another.
+    /// Runs the stages in `range` one after another. The leading ones that map each sample on its own and need no
+    /// gradient (a frozen prefix, or all of them in inference) run as slices of the batch, one per lane
+    /// (``BatchLanes``); the rest run on the whole batch.
     public func run(_ input: Tensor, range: Range<Int>, context: ForwardContext) throws -> Tensor {
-        try self[range].reduce(input) { try $1($0, context: context) }
+        // Lanes run only while other processes keep the cores busy (``ComputeThreads/laneCount``); ask that first.
+        let lanesEnd = ComputeThreads.laneCount > 1 ? endOfSamplewisePrefix(range, input: input, context: context)
+                                                    : range.lowerBound
+        var x = input
+        if lanesEnd > range.lowerBound {
+            let prefix = self[range.lowerBound..<lanesEnd]
+            x = try BatchLanes.map(x) { slice in try prefix.reduce(slice) { try $1($0, context: context) } }
+        }
+        return try self[lanesEnd..<range.upperBound].reduce(x) { try $1($0, context: context) }
+    }
+
+    /// Where the leading stages of `range` that can run in lanes end: those that map each sample on its own and
+    /// record nothing for autodiff (none, when `input` itself is being differentiated).
+    func endOfSamplewisePrefix(_ range: Range<Int>, input: Tensor, context: ForwardContext) -> Int {
+        if input.requiresGradient && GradientMode.isRecording { return range.lowerBound }
+        return self[range].firstIndex { !$0.isSamplewiseWithoutGradient(in: context) } ?? range.upperBound
     }
 
     /// The number of leading stages that are frozen and deterministic: the prefix whose output can be cached.

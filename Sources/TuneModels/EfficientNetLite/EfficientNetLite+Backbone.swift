@@ -5,8 +5,8 @@ extension EfficientNetLite: ImageBackbone {
     /// The head convolution and its BatchNorm, which unfreeze with the last blocks.
     public var layersAfterBlocks: [Layer] { [headConv, headNorm] }
 
-    /// `stem` (conv, BN, ReLU6), `block 0` … `block N`, `head conv` (1×1 conv, BN, ReLU6). Running all of them
-    /// equals ``featureMap(_:context:)``.
+    /// `stem` (conv, BN, ReLU6), `block 0` … `block N`, `head conv` (1×1 conv, BN, ReLU6): what
+    /// ``featureMap(_:context:)`` runs.
     public var featureStages: [ModelStage] {
         let (stemConv, stemNorm, headConv, headNorm) = (stemConv, stemNorm, headConv, headNorm)
         let stem = ModelStage(name: "stem", layers: [stemConv, stemNorm]) { input, context in

@@ -64,6 +64,8 @@ public struct ThroughputBenchmark: Sendable {
         public var freshAllocationsPerStep: Double?
         /// The compute team's time-weighted mean size over the timed steps (``ComputeThreads/usage``).
         public var meanThreads: Double?
+        /// The share of the timed steps' wall time spent in lanes (``ComputeThreads/inLanes(_:_:)``).
+        public var laneShare: Double?
     }
 
     /// The registry name of the model timed.
@@ -97,7 +99,7 @@ public struct ThroughputBenchmark: Sendable {
                       imagesPerSecond: Double(batchSize) / best, imagesPerSecondMedian: Double(batchSize) / median,
                       peakRSSMiB: Self.peakRSSMiB(),
                       freshAllocationsPerStep: Double(TensorMemory.freshLargeAllocations - allocationsBefore) / Double(times.count),
-                      meanThreads: ComputeThreads.usage.meanThreads)
+                      meanThreads: ComputeThreads.usage.meanThreads, laneShare: ComputeThreads.usage.laneShare)
     }
 
     /// One step of the configuration's workload.

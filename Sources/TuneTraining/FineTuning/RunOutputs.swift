@@ -54,8 +54,10 @@ struct RunOutputs {
         object["task"] = recipe.task.kind
         object["recipe"] = try JSONText.object(recipe, file: folder.configurationPath)
         object["seed"] = recipe.seed
+        let usage = threads.usage
         object["threads"] = ["policy": "\(threads.policy)",
-                             "seconds_by_count": Dictionary(uniqueKeysWithValues: threads.usage.secondsByCount.map { ("\($0.key)", $0.value) })]
+                             "seconds_by_count": Dictionary(uniqueKeysWithValues: usage.secondsByCount.map { ("\($0.key)", $0.value) }),
+                             "lane_seconds_by_count": Dictionary(uniqueKeysWithValues: usage.laneSecondsByCount.map { ("\($0.key)", $0.value) })]
         object["versions"] = ["finetune": FineTuneVersion.string, "onednn": ComputeLibraries.oneDNNVersion,
                               "openblas": ComputeLibraries.openBLASDescription]
         var data = object["data"] as? [String: Any] ?? [:]
