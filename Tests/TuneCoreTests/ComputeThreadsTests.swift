@@ -98,15 +98,7 @@ struct ThreadGovernorTests {
 struct ComputeThreadsTests {
     /// Runs `body` with a fixed team of `count` threads and puts the previous policy back.
     static func withFixedTeam<R>(_ count: Int, _ body: () throws -> R) rethrows -> R {
-        let previous = ComputeThreads.policy
-        ComputeThreads.set(count)
-        defer {
-            switch previous {
-            case .fixed(let count): ComputeThreads.set(count)
-            case .adaptive(let maximum): ComputeThreads.adapt(upTo: maximum)
-            }
-        }
-        return try body()
+        try ComputeThreads.withPolicy(.fixed(count), body)
     }
 
     @Test("the team size reaches every thread that computes, not only the one that set it")

@@ -8,15 +8,7 @@ import TuneNN
 struct BatchLanesModelTests {
     /// Runs `body` with the compute threads fixed at `count`, in `count` lanes, and puts the previous policy back.
     static func withThreads<R>(_ count: Int, _ body: () throws -> R) rethrows -> R {
-        let previous = ComputeThreads.policy
-        ComputeThreads.set(count)
-        defer {
-            switch previous {
-            case .fixed(let count): ComputeThreads.set(count)
-            case .adaptive(let maximum): ComputeThreads.adapt(upTo: maximum)
-            }
-        }
-        return try ComputeThreads.$laneMode.withValue(.always) { try body() }
+        try ComputeThreads.withPolicy(.fixed(count)) { try ComputeThreads.$laneMode.withValue(.always) { try body() } }
     }
 
     /// Lite0 without its top, frozen but for the last two blocks and the head convolution (as `last2` trains it).

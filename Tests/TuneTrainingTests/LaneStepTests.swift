@@ -26,16 +26,10 @@ struct LaneStepTests {
         let model = makeModel()
         let trainer = Trainer(model: model, optimizer: SGD(learningRate: 0.1),
                               loss: .sparseCategoricalCrossEntropy(fromLogits: true), metrics: [])
-        let previous = ComputeThreads.policy
-        ComputeThreads.set(2)
-        defer {
-            switch previous {
-            case .fixed(let count): ComputeThreads.set(count)
-            case .adaptive(let maximum): ComputeThreads.adapt(upTo: maximum)
-            }
-        }
         ComputeThreads.resetUsage()
-        let loss = try ComputeThreads.$laneMode.withValue(lanes ? .always : .never) { try trainer.trainStep(batch) }
+        let loss = try ComputeThreads.withPolicy(.fixed(2)) {
+            try ComputeThreads.$laneMode.withValue(lanes ? .always : .never) { try trainer.trainStep(batch) }
+        }
         let usedLanes = ComputeThreads.usage.laneSecondsByCount[2] ?? 0 > 0
         return (loss, model.stateDictionary().mapValues(\.scalars), usedLanes)
     }

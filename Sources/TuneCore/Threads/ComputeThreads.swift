@@ -93,6 +93,15 @@ public enum ComputeThreads {
         configure(.adaptive(maximum: max(1, maximum ?? defaultMaximum)))
     }
 
+    /// Runs `body` under `policy`, then puts the previous policy back. The policy is the process's: other threads
+    /// computing meanwhile use it too.
+    public static func withPolicy<R>(_ policy: ThreadPolicy, _ body: () throws -> R) rethrows -> R {
+        let previous = self.policy
+        configure(policy)
+        defer { configure(previous) }
+        return try body()
+    }
+
     /// The policy in effect.
     public static var policy: ThreadPolicy { state.withLock { $0.policy } }
 
