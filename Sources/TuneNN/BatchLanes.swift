@@ -30,11 +30,16 @@ extension Layer {
     /// the batch (``BatchLanes``).
     public func isSamplewiseWithoutGradient(in context: ForwardContext) -> Bool {
         if GradientMode.isRecording && !trainableParameters().isEmpty { return false }
-        for (_, layer) in [("", self)] + descendants() {
-            if !layer.isBuilt { return false }
-            if let dropout = layer as? Dropout, context.isTraining, dropout.rate > 0 { return false }
-            if let norm = layer as? BatchNorm, norm.usesBatchStatistics(in: context) { return false }
+        return !mixesSamples(in: context) && ([self] + descendants().map(\.layer)).allSatisfy(\.isBuilt)
+    }
+
+    /// Whether, in `context`, a sample's output depends on something beyond that sample: a dropout draw (positive
+    /// rate, training) or batch statistics (a BatchNorm that uses them), here or in any sublayer.
+    public func mixesSamples(in context: ForwardContext) -> Bool {
+        ([self] + descendants().map(\.layer)).contains { layer in
+            if let dropout = layer as? Dropout { return context.isTraining && dropout.rate > 0 }
+            if let norm = layer as? BatchNorm { return norm.usesBatchStatistics(in: context) }
+            return false
         }
-        return true
     }
 }

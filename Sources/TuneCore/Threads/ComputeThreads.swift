@@ -110,7 +110,7 @@ public enum ComputeThreads {
 
     /// Wall time spent at each team size since the process started or ``resetUsage()``.
     public static var usage: ThreadUsage {
-        let now = monotonicSeconds()
+        let now = Clock.monotonicSeconds
         return state.withLock { state in
             var seconds = state.secondsByCount
             seconds[state.sizeSince.size, default: 0] += now - state.sizeSince.time
@@ -120,7 +120,7 @@ public enum ComputeThreads {
 
     /// Starts ``usage`` afresh.
     public static func resetUsage() {
-        let now = monotonicSeconds()
+        let now = Clock.monotonicSeconds
         state.withLock { state in
             state.secondsByCount = [:]
             state.laneSeconds = [:]
@@ -185,12 +185,12 @@ public enum ComputeThreads {
         let failures = UnsafeMutableBufferPointer<(any Error)?>.allocate(capacity: count)
         failures.initialize(repeating: nil)
         defer { failures.deinitialize().deallocate() }
-        let begin = monotonicSeconds()
+        let begin = Clock.monotonicSeconds
         OpenMPTeam.parallelFor(count, threads: count) { lane in
             OpenMPTeam.useThreadCount(1)
             do { try body(lane) } catch { failures[lane] = error }
         }
-        let seconds = monotonicSeconds() - begin
+        let seconds = Clock.monotonicSeconds - begin
         state.withLock { $0.laneSeconds[count, default: 0] += seconds }
         // A lane's own error, rather than the "another lane failed" of the lanes that stopped waiting for it.
         let thrown = failures.compactMap { $0 }
@@ -212,7 +212,7 @@ public enum ComputeThreads {
 
     /// The team's size, re-measuring the load first when a window has passed.
     private static func sizeAfterEvaluating() -> Int {
-        let now = monotonicSeconds()
+        let now = Clock.monotonicSeconds
         if now >= Double(bitPattern: nextEvaluation.load(ordering: .relaxed)) { evaluate(at: now) }
         return size.load(ordering: .relaxed)
     }
@@ -233,15 +233,15 @@ public enum ComputeThreads {
     /// OpenMP's team size before FineTune changed it.
     private static let defaultMaximum = max(1, OpenMPTeam.threadCount)
     private static let size = Atomic<Int>(defaultMaximum)
-    /// When the next window ends (``monotonicSeconds()``, as a bit pattern: `Double` is not atomic).
+    /// When the next window ends (``Clock.monotonicSeconds``, as a bit pattern: `Double` is not atomic).
     private static let nextEvaluation = Atomic<UInt64>(0)
     private static let state = Mutex(State(policy: .adaptive(maximum: defaultMaximum),
                                            governor: defaultMaximum > 1 ? ThreadGovernor(maximum: defaultMaximum) : nil,
                                            load: defaultMaximum > 1 ? CoreLoad() : nil,
-                                           sizeSince: (defaultMaximum, monotonicSeconds())))
+                                           sizeSince: (defaultMaximum, Clock.monotonicSeconds)))
 
     private static func configure(_ policy: ThreadPolicy) {
-        let now = monotonicSeconds()
+        let now = Clock.monotonicSeconds
         let count = state.withLock { state in
             state.policy = policy
             switch policy {
@@ -282,11 +282,5 @@ public enum ComputeThreads {
         state.secondsByCount[state.sizeSince.size, default: 0] += now - state.sizeSince.time
         state.sizeSince = (newSize, now)
         size.store(newSize, ordering: .relaxed)
-    }
-
-    private static func monotonicSeconds() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

@@ -35,10 +35,8 @@ struct CoreLoad {
     func read() -> Reading? {
         guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
               let (busy, total) = Self.ticks(inStat: stat, cpus: cpus) else { return nil }
-        var own = timespec(), wall = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &own)
-        clock_gettime(CLOCK_MONOTONIC, &wall)
-        return Reading(busyTicks: busy, totalTicks: total, ownCPUSeconds: Self.seconds(own), wallSeconds: Self.seconds(wall))
+        return Reading(busyTicks: busy, totalTicks: total, ownCPUSeconds: Clock.processCPUSeconds,
+                       wallSeconds: Clock.monotonicSeconds)
     }
 
     /// Cores' worth of time other work took between two readings (0 if the readings say nothing).
@@ -87,5 +85,4 @@ struct CoreLoad {
         return cpus
     }
 
-    private static func seconds(_ time: timespec) -> Double { Double(time.tv_sec) + Double(time.tv_nsec) / 1e9 }
 }

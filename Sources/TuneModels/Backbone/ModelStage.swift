@@ -37,14 +37,7 @@ public struct ModelStage {
     /// (with a positive rate) and no BatchNorm using batch statistics anywhere inside.
     public var isFrozenAndDeterministic: Bool {
         let training = ForwardContext(isTraining: true)
-        for layer in layers {
-            guard layer.trainableParameters().isEmpty else { return false }
-            for (_, inner) in layer.descendants() {
-                if let dropout = inner as? Dropout, dropout.rate > 0 { return false }
-                if let norm = inner as? BatchNorm, norm.usesBatchStatistics(in: training) { return false }
-            }
-        }
-        return true
+        return layers.allSatisfy { $0.trainableParameters().isEmpty && !$0.mixesSamples(in: training) }
     }
 }
 
