@@ -30,6 +30,8 @@ struct BenchCommand: ParsableCommand {
     var competitor = Competitor.busy
     @Flag(help: "Start each --contend competitor in a session of its own (as from another terminal): with the kernel's autogroup scheduling, sessions rather than threads then share the cores.")
     var separateSession = false
+    @Option(help: "With --contend, measure each row this many times, alone and beside the competitors in turn, and report the medians (the host's drift then falls on both sides of each ratio).")
+    var rounds = 1
     /// A competitor started with `--separate-session` moves to a session of its own first (``OwnSession``).
     @Flag(help: .hidden) var ownSession = false
     @Option(help: .hidden) var child: String?
@@ -39,6 +41,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if let contend, contend < 1 || contend > 16 { throw ValidationError("--contend must be in 1…16, got \(contend)") }
+        if rounds < 1 || rounds > 20 { throw ValidationError("--rounds must be in 1…20, got \(rounds)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
@@ -72,7 +75,7 @@ struct BenchCommand: ParsableCommand {
             if let pytorch, PyTorchReference.resolutions.contains(configuration.resolution) {
                 row.pytorch = try pytorch.runs(of: configuration.name)
             }
-            if !json { print(row.line) }
+            if !json { print(row.line); fflush(nil) }
             rows.append(row)
         }
         var contended: [String: ContendedRow] = [:]
@@ -80,22 +83,27 @@ struct BenchCommand: ParsableCommand {
             if !json {
                 print("\nBeside \(contention.count) × \(contention.competitor.rawValue) (\(maximumThreads) threads each, "
                       + "\(separateSession ? "each in a session of its own" : "in this session")) on \(ProcessInfo.processInfo.activeProcessorCount) cores:")
-                print(ContendedRow.header(comparing: pytorch != nil && contention.competitor == .busy))
+                print(ContendedRow.header(comparing: pytorch != nil && contention.competitor == .busy, rounds: rounds))
             }
             for row in rows {
-                let (ours, competitors) = try contention.beside(row: row.name) { try runChild(row.name, windowed: true) }
-                var result = ContendedRow(quiet: row.ours.imagesPerSecondMedian, contended: ours.imagesPerSecondMedian,
-                                          threads: ours.meanThreads, laneShare: ours.laneShare, competitors: competitors,
-                                          fairSlowdown: contention.fairSlowdown)
                 // PyTorch beside busy loops only: its script starts its timed child seconds after a competing bench
                 // has begun its window, so the two would hardly overlap.
-                if let pytorch, contention.competitor == .busy,
-                   PyTorchReference.resolutions.contains(try ThroughputBenchmark.Configuration(name: row.name).resolution) {
-                    let quiet = try pytorch.windowedRun(of: row.name, contended: false)
-                    let (run, _) = try contention.beside(row: row.name) { try pytorch.windowedRun(of: row.name, contended: true) }
-                    (result.pytorchQuiet, result.pytorchContended) = (quiet?.imagesPerSecondMedian, run?.imagesPerSecondMedian)
+                let comparesPyTorch = try contention.competitor == .busy
+                    && PyTorchReference.resolutions.contains(try ThroughputBenchmark.Configuration(name: row.name).resolution)
+                let measured = try (0..<rounds).map { _ -> ContentionRound in
+                    let quiet = try runChild(row.name, windowed: true)
+                    let (ours, competitors) = try contention.beside(row: row.name) { try runChild(row.name, windowed: true) }
+                    var round = ContentionRound(quiet: quiet.imagesPerSecondMedian, contended: ours.imagesPerSecondMedian,
+                                                threads: ours.meanThreads, laneShare: ours.laneShare, competitors: competitors)
+                    if let pytorch, comparesPyTorch {
+                        let quiet = try pytorch.windowedRun(of: row.name, contended: false)
+                        let (run, _) = try contention.beside(row: row.name) { try pytorch.windowedRun(of: row.name, contended: true) }
+                        (round.pytorchQuiet, round.pytorchContended) = (quiet?.imagesPerSecondMedian, run?.imagesPerSecondMedian)
+                    }
+                    return round
                 }
-                if !json { print(result.line(name: row.name)) }
+                let result = ContendedRow(rounds: measured, fairSlowdown: contention.fairSlowdown)
+                if !json { print(result.line(name: row.name)); fflush(nil) }    // each row as it is measured, also into a file
                 contended[row.name] = result
             }
         }

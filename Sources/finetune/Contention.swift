@@ -11,9 +11,10 @@ enum Competitor: String, CaseIterable, ExpressibleByArgument {
     case bench
 }
 
-/// A row measured quiet and again beside competing processes. Speeds are medians over a timed window (not the
-/// fastest step, which a competitor's idle moment would flatter).
-struct ContendedRow {
+/// One round of a contended row: the row alone, then right after beside the competitors (and PyTorch's the same
+/// way), so that the host's drift over minutes falls on both sides of the ratio alike. Speeds are medians over a
+/// timed window (not the fastest step, which a competitor's idle moment would flatter).
+struct ContentionRound {
     /// Median images/s alone.
     let quiet: Double
     /// Median images/s with the competitors running.
@@ -27,41 +28,91 @@ struct ContendedRow {
     /// PyTorch's out-of-the-box NCHW run, quiet and contended, when compared.
     var pytorchQuiet: Double?
     var pytorchContended: Double?
+
+    var slowdown: Double { quiet / contended }
+    var pytorchSlowdown: Double? { pytorchQuiet.flatMap { quiet in pytorchContended.map { quiet / $0 } } }
+    /// All processes of the row together, over the row alone.
+    var sumOverQuiet: Double? { competitors.isEmpty ? nil : (contended + competitors.reduce(0, +)) / quiet }
+    /// How far apart ours and the competing benches ran: the fastest over the slowest, minus one.
+    var apart: Double? {
+        guard !competitors.isEmpty, let low = (competitors + [contended]).min(), let high = (competitors + [contended]).max(),
+              low > 0 else { return nil }
+        return high / low - 1
+    }
+}
+
+/// A row measured quiet and beside competing processes in one or more rounds; every figure is the median over the
+/// rounds, each ratio taken within a round first.
+struct ContendedRow {
+    let rounds: [ContentionRound]
     /// What a fair share of the cores would cost: all busy threads over the cores (at least 1).
     let fairSlowdown: Double
 
-    static func header(comparing: Bool) -> String {
+    var quiet: Double { Self.median(rounds.map(\.quiet)) }
+    var contended: Double { Self.median(rounds.map(\.contended)) }
+    var slowdown: Double { Self.median(rounds.map(\.slowdown)) }
+    var shareOfFair: Double { fairSlowdown / slowdown }
+    var threads: Double? { Self.median(rounds.compactMap(\.threads)) }
+    var laneShare: Double? { Self.median(rounds.compactMap(\.laneShare)) }
+    var competitors: [Double] {
+        guard let count = rounds.first?.competitors.count else { return [] }
+        return (0..<count).map { index in Self.median(rounds.map { $0.competitors[index] }) }
+    }
+    var sumOverQuiet: Double? { Self.median(rounds.compactMap(\.sumOverQuiet)) }
+    var apart: Double? { Self.median(rounds.compactMap(\.apart)) }
+    var pytorchQuiet: Double? { Self.median(rounds.compactMap(\.pytorchQuiet)) }
+    var pytorchContended: Double? { Self.median(rounds.compactMap(\.pytorchContended)) }
+    var pytorchSlowdown: Double? { Self.median(rounds.compactMap(\.pytorchSlowdown)) }
+
+    /// The middle value (the mean of the two middle ones for an even count); nil for none.
+    static func median(_ values: [Double]) -> Double? {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return nil }
+        let middle = sorted.count / 2
+        return sorted.count.isMultiple(of: 2) ? (sorted[middle - 1] + sorted[middle]) / 2 : sorted[middle]
+    }
+
+    private static func median(_ values: [Double]) -> Double { median(values) ?? .nan }
+
+    static func header(comparing: Bool, rounds: Int) -> String {
         "configuration".padding(toLength: 16, withPad: " ", startingAt: 0)
-            + "  quiet (median)  contended  threads  in lanes  slowdown  fair slowdown  of fair share  competitors images/s"
+            + "  quiet (median)  contended  threads  in lanes  slowdown  fair slowdown  of fair share"
+            + (rounds > 1 ? "  (each round)".padding(toLength: 22, withPad: " ", startingAt: 0) : "")
+            + "  competitors images/s  apart  sum ÷ quiet"
             + (comparing ? "  PyTorch quiet  contended  slowdown" : "")
     }
 
     func line(name: String) -> String {
-        let slowdown = quiet / contended
         var text = name.padding(toLength: 16, withPad: " ", startingAt: 0)
             + String(format: "  %14.1f  %9.1f  %7.2f  %7.0f%%  %7.2f×  %12.2f×  %12.2f", quiet, contended, threads ?? .nan,
-                     (laneShare ?? .nan) * 100, slowdown, fairSlowdown, fairSlowdown / slowdown)
+                     (laneShare ?? .nan) * 100, slowdown, fairSlowdown, shareOfFair)
+        if rounds.count > 1 {
+            let each = rounds.map { String(format: "%.2f", fairSlowdown / $0.slowdown) }.joined(separator: " ")
+            text += "  " + each.padding(toLength: 20, withPad: " ", startingAt: 0)
+        }
         let others = competitors.map { String(format: "%.1f", $0) }.joined(separator: ", ")
         text += "  " + (others.isEmpty ? "–" : others).padding(toLength: 20, withPad: " ", startingAt: 0)
-        if let pytorchQuiet, let pytorchContended {
-            text += String(format: "  %13.1f  %9.1f  %7.2f×", pytorchQuiet, pytorchContended, pytorchQuiet / pytorchContended)
+        text += apart.map { String(format: "  %4.0f%%", $0 * 100) } ?? "      –"
+        text += sumOverQuiet.map { String(format: "  %11.2f", $0) } ?? "            –"
+        if let pytorchQuiet, let pytorchContended, let pytorchSlowdown {
+            text += String(format: "  %13.1f  %9.1f  %7.2f×", pytorchQuiet, pytorchContended, pytorchSlowdown)
         }
         return text
     }
 
     var jsonObject: [String: Any] {
-        var object: [String: Any] = ["quiet_images_per_s_median": quiet, "contended_images_per_s": contended, "slowdown": quiet / contended,
-                                     "fair_slowdown": fairSlowdown, "share_of_fair": fairSlowdown / (quiet / contended)]
+        var object: [String: Any] = ["quiet_images_per_s_median": quiet, "contended_images_per_s": contended, "slowdown": slowdown,
+                                     "fair_slowdown": fairSlowdown, "share_of_fair": shareOfFair, "rounds": rounds.count,
+                                     "share_of_fair_by_round": rounds.map { fairSlowdown / $0.slowdown }]
         if let threads { object["mean_threads"] = threads }
         if let laneShare { object["lane_share"] = laneShare }
-        if !competitors.isEmpty {
-            object["competitor_images_per_s"] = competitors
-            object["sum_over_quiet"] = (contended + competitors.reduce(0, +)) / quiet
-        }
-        if let pytorchQuiet, let pytorchContended {
+        if !competitors.isEmpty { object["competitor_images_per_s"] = competitors }
+        if let sumOverQuiet { object["sum_over_quiet"] = sumOverQuiet }
+        if let apart { object["apart"] = apart }
+        if let pytorchQuiet, let pytorchContended, let pytorchSlowdown {
             object["pytorch_quiet_images_per_s"] = pytorchQuiet
             object["pytorch_contended_images_per_s"] = pytorchContended
-            object["pytorch_slowdown"] = pytorchQuiet / pytorchContended
+            object["pytorch_slowdown"] = pytorchSlowdown
         }
         return object
     }

@@ -161,7 +161,8 @@ struct TrainCommandTests {
           .serialized, arguments: ["busy", "bench"])
     func benchContention(competitor: String) throws {
         let (status, output) = try FineTuneBinary.run(["bench", "--only", "inference_64", "--min-seconds", "0.3", "--threads", "1",
-                                                      "--batch-size", "4", "--contend", "1", "--competitor", competitor, "--json"])
+                                                      "--batch-size", "4", "--contend", "1", "--competitor", competitor, "--rounds", "2",
+                                                      "--json"])
         #expect(status == 0, "\(output)")
         let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String: Any]]
         let contention = try #require(object?["inference_64"]?["contention"] as? [String: Any], "\(output)")
@@ -171,8 +172,16 @@ struct TrainCommandTests {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         #expect(contention["fair_slowdown"] as? Double == (cores >= 2 ? 1 : 2))
         #expect((contention["competitor_images_per_s"] as? [Double])?.count == (competitor == "bench" ? 1 : nil))
+        #expect(contention["rounds"] as? Int == 2)
+        #expect((contention["share_of_fair_by_round"] as? [Double])?.count == 2, "\(output)")
+        if competitor == "bench" {
+            #expect((contention["apart"] as? Double ?? -1) >= 0, "\(output)")
+            #expect((contention["sum_over_quiet"] as? Double ?? 0) > 0, "\(output)")
+        }
         let (_, spinners) = try FineTuneBinary.run(["bench", "--only", "inference_64", "--contend", "0"])
         #expect(spinners.contains("--contend must be in 1…16"))
+        let (_, noRounds) = try FineTuneBinary.run(["bench", "--only", "inference_64", "--contend", "1", "--rounds", "0"])
+        #expect(noRounds.contains("--rounds must be in 1…20"), "\(noRounds)")
         #expect(try !runningProcesses().contains { $0.contains("bench --spin") }, "a busy-loop competitor outlived the bench")
     }
 
