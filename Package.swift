@@ -7,7 +7,8 @@ import PackageDescription
 /// `TuneCore` → `TuneNN`, `TuneFormats` → `TuneData` → `TuneModels` → `TuneTraining` → `FineTune` (umbrella) →
 /// `FineTuneExamples` (small programs built on the API) → `finetune` (CLI). (`TuneData` reads gzip through
 /// `TuneFormats`'s zlib wrapper.)
-/// Only `TuneCore` talks to oneDNN and OpenBLAS; only `TuneFormats/Zlib/` talks to zlib.
+/// Only `TuneCore` talks to oneDNN and OpenBLAS; only `TuneFormats/Zlib/` talks to zlib, only `TuneFormats/HDF5/` to
+/// libhdf5.
 let package = Package(
     name: "FineTune",
     products: [
@@ -26,10 +27,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
         .target(name: "TuneCore", dependencies: ["CDNNL", "COpenBLAS"]),
         .target(name: "TuneNN", dependencies: ["TuneCore"]),
         .target(name: "TuneData", dependencies: ["TuneCore", "TuneFormats", "CTurboJPEG", "CPNG"]),
-        .target(name: "TuneFormats", dependencies: ["TuneCore", "CZlib"]),
+        .target(name: "TuneFormats", dependencies: ["TuneCore", "CZlib", "CHDF5"]),
         .target(name: "TuneModels", dependencies: ["TuneNN", "TuneData", "TuneFormats"]),
         .target(name: "TuneTraining", dependencies: ["TuneNN", "TuneData", "TuneFormats", "TuneModels"]),
         .target(name: "FineTune", dependencies: ["TuneCore", "TuneNN", "TuneData", "TuneFormats", "TuneModels", "TuneTraining"]),

@@ -7,7 +7,7 @@ public enum FormatError: Error, Equatable, CustomStringConvertible {
     case readFailed(path: String, message: String)
     /// The file could not be written.
     case writeFailed(path: String, message: String)
-    /// The file is neither a PyTorch zip, a legacy PyTorch pickle nor a safetensors file.
+    /// The file is neither a PyTorch zip, a legacy PyTorch pickle, a safetensors file nor an HDF5 file.
     case unknownFormat(path: String)
     /// The file ends before a structure that starts at `offset` is complete.
     case truncated(file: String, offset: Int, context: String)
@@ -35,13 +35,18 @@ public enum FormatError: Error, Equatable, CustomStringConvertible {
     case compression(file: String, entry: String, message: String)
     /// A structure is well formed but describes something FineTune does not support.
     case unsupported(file: String, message: String)
+    /// libhdf5 could not open, list or read an object of an HDF5 file (`object` is its path in the file), or it is
+    /// not what a weight file needs; `message` carries libhdf5's own reason.
+    case hdf5(file: String, object: String, message: String)
+    /// An HDF5 file is readable but is not a Keras weight file, or one of its layers is not what its attributes say.
+    case notKerasWeights(file: String, message: String)
 
     public var description: String {
         switch self {
         case let .fileNotFound(path): return "\(path): file not found"
         case let .readFailed(path, message): return "\(path): could not read the file: \(message)"
         case let .writeFailed(path, message): return "\(path): could not write: \(message)"
-        case let .unknownFormat(path): return "\(path): not a PyTorch checkpoint or safetensors file"
+        case let .unknownFormat(path): return "\(path): not a PyTorch checkpoint, safetensors or Keras HDF5 file"
         case let .truncated(file, offset, context): return "\(file): truncated at byte \(offset) while reading \(context)"
         case let .forbiddenGlobal(file, module, name):
             return "\(file): the pickle references the forbidden global \(module).\(name)"
@@ -57,6 +62,8 @@ public enum FormatError: Error, Equatable, CustomStringConvertible {
         case let .invalidOffsets(file, key, message): return "\(file): tensor \(key): bad data_offsets: \(message)"
         case let .compression(file, entry, message): return "\(file): cannot inflate \(entry): \(message)"
         case let .unsupported(file, message): return "\(file): unsupported: \(message)"
+        case let .hdf5(file, object, message): return "\(file): HDF5 object \(object): \(message)"
+        case let .notKerasWeights(file, message): return "\(file): not a Keras weight file: \(message)"
         }
     }
 }

@@ -8,15 +8,19 @@ public struct StateEntry: @unchecked Sendable {
     public let tensor: Tensor
     /// The element type the file stored.
     public let dtype: WeightDType
+    /// What the file itself calls the tensor when FineTune keys it otherwise (a Keras `.h5` weight's
+    /// `block1_conv1/kernel:0`, keyed `block1_conv1/0`), or `nil`.
+    public let sourceName: String?
 
     /// The tensor's shape.
     public var shape: Shape { tensor.shape }
 
-    /// An entry named `name` whose file stored `dtype`.
-    public init(name: String, tensor: Tensor, dtype: WeightDType = .float32) {
+    /// An entry named `name` whose file stored `dtype` (and named it `sourceName`, when that differs).
+    public init(name: String, tensor: Tensor, dtype: WeightDType = .float32, sourceName: String? = nil) {
         self.name = name
         self.tensor = tensor
         self.dtype = dtype
+        self.sourceName = sourceName
     }
 }
 
@@ -35,10 +39,11 @@ public struct StateDictionary: @unchecked Sendable {
     }
 
     /// Adds a tensor at the end; throws ``FormatError/duplicateKey(file:key:)`` (naming `file`) when `name` exists.
-    public mutating func append(name: String, tensor: Tensor, dtype: WeightDType = .float32, file: String = "") throws {
+    public mutating func append(name: String, tensor: Tensor, dtype: WeightDType = .float32, file: String = "",
+                                sourceName: String? = nil) throws {
         guard index[name] == nil else { throw FormatError.duplicateKey(file: file, key: name) }
         index[name] = entries.count
-        entries.append(StateEntry(name: name, tensor: tensor, dtype: dtype))
+        entries.append(StateEntry(name: name, tensor: tensor, dtype: dtype, sourceName: sourceName))
     }
 
     /// The number of tensors.

@@ -30,19 +30,24 @@ public struct LoadError: Error, Equatable, CustomStringConvertible {
     public let unbuiltLayers: [String]
     /// Weight-file keys that a ``CheckpointKeyMap`` sends to the same model path, one line per clash.
     public let duplicateTargets: [String]
+    /// Weight-file tensors a ``CheckpointKeyMap`` could not convert to the model's layout (wrong rank or size), one
+    /// line per key.
+    public let conversionFailures: [String]
 
     public init(missingKeys: [String] = [], unexpectedKeys: [String] = [], shapeMismatches: [ShapeMismatch] = [],
-                unbuiltLayers: [String] = [], duplicateTargets: [String] = []) {
+                unbuiltLayers: [String] = [], duplicateTargets: [String] = [], conversionFailures: [String] = []) {
         self.missingKeys = missingKeys
         self.unexpectedKeys = unexpectedKeys
         self.shapeMismatches = shapeMismatches
         self.unbuiltLayers = unbuiltLayers
         self.duplicateTargets = duplicateTargets
+        self.conversionFailures = conversionFailures
     }
 
     /// Whether there is nothing to report.
     public var isEmpty: Bool {
         missingKeys.isEmpty && unexpectedKeys.isEmpty && shapeMismatches.isEmpty && duplicateTargets.isEmpty
+            && conversionFailures.isEmpty
     }
 
     public var description: String {
@@ -59,6 +64,10 @@ public struct LoadError: Error, Equatable, CustomStringConvertible {
         if !duplicateTargets.isEmpty {
             lines.append("keys loading into the same parameter:")
             lines += duplicateTargets.map { "  \($0)" }
+        }
+        if !conversionFailures.isEmpty {
+            lines.append("tensors that do not have the layout their source writes:")
+            lines += conversionFailures.map { "  \($0)" }
         }
         if !shapeMismatches.isEmpty {
             lines.append("shape mismatches:")

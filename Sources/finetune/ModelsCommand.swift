@@ -54,7 +54,7 @@ struct WeightsCommand: ParsableCommand {
 }
 
 struct InspectWeightsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "List tensor names, shapes, dtypes and the parameter total of a .pth or .safetensors file.")
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "List tensor names, shapes, dtypes and the parameter total of a .pth, .safetensors or Keras .h5 / .weights.h5 file.")
 
     @Argument(help: "The weight file.") var file: String
     @Flag(help: "Print JSON.") var json = false

@@ -216,10 +216,36 @@ struct TransformTests {
         }
         #expect(try F.render(image, height: 1, width: 4, normalization: .identity) == raw, "identity is exact")
         #expect(Normalization.preset(named: "ImageNet") == .imageNet)
-        #expect(Normalization.presets.map(\.name) == ["symmetric127", "unit-range", "imagenet", "identity"])
+        #expect(Normalization.presets.map(\.name) == ["symmetric127", "unit-range", "imagenet", "caffe", "symmetric", "identity"])
         #expect(Normalization.symmetric127.description.hasPrefix("symmetric127"))
         let custom = try Normalization(name: "half", mean: 0, standardDeviation: 2)
         #expect(F.close(try F.render(image, height: 1, width: 4, normalization: custom), raw.map { $0 / 2 }))
+    }
+
+    @Test("caffe style reverses the channels to B, G, R and subtracts the means; symmetric is x / 127.5 − 1")
+    func caffeAndSymmetric() throws {
+        let image = try PixelImage(width: 2, height: 1, channels: 3, pixels: [200, 100, 50, 10, 20, 30])
+        let caffe = try F.render(image, height: 1, width: 2, normalization: .caffe)
+        // Plane 0 is blue, plane 2 red.
+        let (blue, green, red): (Float, Float, Float) = (103.939, 116.779, 123.68)
+        let expectedCaffe: [Float] = [50 - blue, 30 - blue, 100 - green, 20 - green, 200 - red, 10 - red]
+        #expect(F.close(caffe, expectedCaffe, tolerance: 1e-5))
+        #expect(Normalization.caffe.channelOrder == .bgr && Normalization.caffe.description.contains("BGR"))
+        let symmetric = try F.render(image, height: 1, width: 2, normalization: .symmetric)
+        #expect(F.close(symmetric, [200, 10, 100, 20, 50, 30].map { $0 / 127.5 - 1 }, tolerance: 1e-5))
+        // A gray image is the same in either order; brightness and contrast (a second pass over the planes) keep the
+        // reversed order.
+        let gray = try PixelImage(width: 2, height: 1, channels: 1, pixels: [90, 30])
+        let expectedGray: [Float] = [90 - blue, 30 - blue, 90 - green, 30 - green, 90 - red, 30 - red]
+        #expect(F.close(try F.render(gray, height: 1, width: 2, normalization: .caffe), expectedGray, tolerance: 1e-5))
+        let contrasted = try F.render(image, height: 1, width: 2, normalization: .caffe,
+                                      parameters: AugmentationParameters(brightnessDelta: 5, contrastFactor: 2))
+        // Per plane p with mean m: clamp((v − m)·2 + m + 5, 0, 255) − mean[p]; blue plane 50, 30 (m 40), red 200, 10 (m 105).
+        let outerPlanes: [Float] = [contrasted[0], contrasted[1], contrasted[4], contrasted[5]]
+        let expectedOuter: [Float] = [65 - blue, 25 - blue, 255 - red, 0 - red]
+        #expect(F.close(outerPlanes, expectedOuter, tolerance: 1e-4), "\(contrasted)")
+        let reversed = try Normalization(name: "mine", mean: [1, 2, 3], standardDeviation: [1, 1, 1], channelOrder: .bgr)
+        #expect(reversed.channelOrder == .bgr)
     }
 
     @Test("invalid settings and images throw invalidArgument")

@@ -5,12 +5,14 @@ import TuneCore
 
 @Suite("Model registry and weight cache")
 struct ModelRegistryTests {
-    @Test("the registry lists Lite0–Lite4 first, with sizes, preprocessing and PyPI sources for Lite0–Lite2")
+    @Test("the registry lists Lite0–Lite4 first, then VGG16 in both flavours, with sizes, preprocessing and PyPI sources for Lite0–Lite2")
     func listsModels() throws {
         // Built-in entries come first; tests in the same process may have registered families of their own after them.
-        #expect(ModelRegistry.builtIn.map(\.name) == (0...4).map { "efficientnet-lite\($0)" })
-        #expect(ModelRegistry.entries.prefix(5).map(\.name) == ModelRegistry.builtIn.map(\.name))
-        #expect(ModelRegistry.builtIn.allSatisfy { $0.family == "EfficientNet-Lite" })
+        #expect(ModelRegistry.builtIn.map(\.name) == (0...4).map { "efficientnet-lite\($0)" } + ["vgg16", "torchvision-vgg16"])
+        #expect(ModelRegistry.entries.prefix(ModelRegistry.builtIn.count).map(\.name) == ModelRegistry.builtIn.map(\.name))
+        #expect(ModelRegistry.builtIn.prefix(5).allSatisfy { $0.family == "EfficientNet-Lite" })
+        #expect(try ModelRegistry.entry(named: "vgg16").preprocessing == .caffe)
+        #expect(try ModelRegistry.entry(named: "torchvision-vgg16").preprocessing == .imageNet)
         let lite0 = try ModelRegistry.entry(named: "EfficientNet-Lite0")
         #expect(lite0.inputSize == 224)
         #expect(lite0.preprocessing == .symmetric127)
@@ -24,8 +26,8 @@ struct ModelRegistryTests {
 
     @Test("an unknown model, missing weights and a damaged cached file give errors naming them")
     func cacheErrors() throws {
-        #expect { try ModelRegistry.entry(named: "resnet50") } throws: {
-            "\($0)".contains("unknown model 'resnet50'") && "\($0)".contains("efficientnet-lite0")
+        #expect { try ModelRegistry.entry(named: "alexnet") } throws: {
+            "\($0)".contains("unknown model 'alexnet'") && "\($0)".contains("efficientnet-lite0")
         }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-cache-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }

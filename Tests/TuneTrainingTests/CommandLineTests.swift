@@ -94,8 +94,9 @@ struct CommandLineTests {
         #expect(listed.status == 0)
         #expect(listed.output.contains("efficientnet-lite0     4652008  224²   (x − 127) / 128"))
         #expect(listed.output.contains("efficientnet-lite4"))
-        let unknown = try FineTuneBinary.run(["models", "fetch", "resnet50"])
-        #expect(unknown.status != 0 && unknown.output.contains("unknown model 'resnet50'"))
+        #expect(listed.output.contains("vgg16") && listed.output.contains("torchvision-vgg16"))
+        let unknown = try FineTuneBinary.run(["models", "fetch", "alexnet"])
+        #expect(unknown.status != 0 && unknown.output.contains("unknown model 'alexnet'"))
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-weights-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -109,6 +110,15 @@ struct CommandLineTests {
         #expect(json["parameterCount"] as? Int == 8)
         let broken = try FineTuneBinary.run(["weights", "inspect", folder.appendingPathComponent("absent.pth").path])
         #expect(broken.status != 0 && broken.output.contains("absent.pth: file not found"))
+        // A genuine Keras .h5: keys <layer>/<index> with Keras's own names beside them; BatchNorm statistics are no parameters.
+        let keras = ReferenceFormula.applicationsFolder.appendingPathComponent("keras_tiny.h5").path
+        let kerasText = try FineTuneBinary.run(["weights", "inspect", keras])
+        #expect(kerasText.status == 0, "\(kerasText.output)")
+        #expect(kerasText.output.contains("conv1_bn/2") && kerasText.output.contains("moving_mean"), "\(kerasText.output)")
+        let kerasJSON = try FineTuneBinary.run(["weights", "inspect", keras, "--json"])
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(kerasJSON.output.utf8)) as? [String: Any])
+        // conv1 3·3·3·4 + 4, conv1_bn 4 + 4 (+ 8 statistics), conv_dw 3·3·4, conv_dw_bn 4 (+ 8), predictions 4·3 + 3.
+        #expect(summary["parameterCount"] as? Int == 112 + 8 + 36 + 4 + 15, "\(kerasJSON.output)")
     }
 
     @Test("predict classifies an image with the cached ImageNet weights and prints JSON in the documented shape",

@@ -118,7 +118,7 @@ public struct ImagePreprocessing: Sendable, Equatable {
             throw DataError.invalidArgument(message: "augmentation parameters give a non-finite sampling map: \(parameters)")
         }
         let contrast = parameters.contrastFactor != 1
-        let pixel = contrast ? PixelTransform.clampOnly
+        let pixel = contrast ? PixelTransform.clampOnly(normalization.channelOrder)
             : PixelTransform(brightnessDelta: parameters.brightnessDelta, normalization: normalization)
         let (w, h, channels, method) = (width, height, image.channels, method)
         image.pixels.withUnsafeBufferPointer { pixels in

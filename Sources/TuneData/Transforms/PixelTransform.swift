@@ -1,5 +1,6 @@
 /// The per-pixel photometric step fused into the resampling kernels: clamp the resampled value to
-/// `low…high`, then write `value · scale[p] + bias[p]` to output plane `p`.
+/// `low…high`, then write `value · scale[p] + bias[p]` to output plane `p` (plane 0 taking the red row, or with
+/// `reversesChannels` the blue one).
 ///
 /// Brightness and normalization fold into it exactly: `clamp(clamp(v, 0, 255) + δ, 0, 255)` normalized equals
 /// `clamp(v, max(0, −δ), min(255, 255 − δ)) · s + (δ − mean) · s` with `s = 1 / std`.
@@ -8,9 +9,14 @@ struct PixelTransform {
     var high: Float
     var scale: (Float, Float, Float)
     var bias: (Float, Float, Float)
+    /// Whether output plane 0 takes the blue row and plane 2 the red one (BGR).
+    var reversesChannels = false
 
-    /// Clamp to 0…255 only; the values stay in pixel units (the first pass when contrast needs the image mean).
-    static let clampOnly = PixelTransform(low: 0, high: 255, scale: (1, 1, 1), bias: (0, 0, 0))
+    /// Clamp to 0…255 only, in `order`; the values stay in pixel units (the first pass when contrast needs the image
+    /// mean).
+    static func clampOnly(_ order: Normalization.ChannelOrder) -> PixelTransform {
+        PixelTransform(low: 0, high: 255, scale: (1, 1, 1), bias: (0, 0, 0), reversesChannels: order == .bgr)
+    }
 
     /// Brightness `delta` (pixel units) followed by `normalization`.
     init(brightnessDelta delta: Float, normalization: Normalization) {
@@ -19,13 +25,15 @@ struct PixelTransform {
         high = min(255, 255 - delta)
         self.scale = (scale[0], scale[1], scale[2])
         self.bias = (bias[0] + delta * scale[0], bias[1] + delta * scale[1], bias[2] + delta * scale[2])
+        reversesChannels = normalization.channelOrder == .bgr
     }
 
-    init(low: Float, high: Float, scale: (Float, Float, Float), bias: (Float, Float, Float)) {
+    init(low: Float, high: Float, scale: (Float, Float, Float), bias: (Float, Float, Float), reversesChannels: Bool = false) {
         self.low = low
         self.high = high
         self.scale = scale
         self.bias = bias
+        self.reversesChannels = reversesChannels
     }
 
     /// Writes one output row from resampled values: `channels` is 1 (the row is replicated to the three planes)
@@ -45,7 +53,8 @@ struct PixelTransform {
                 d2[i] = v * s2 + b2
             }
         } else {
-            let r = values, g = values + count, b = values + 2 * count
+            let g = values + count
+            let (r, b) = reversesChannels ? (values + 2 * count, values) : (values, values + 2 * count)
             for i in 0..<count { d0[i] = min(max(r[i], low), high) * s0 + b0 }
             for i in 0..<count { d1[i] = min(max(g[i], low), high) * s1 + b1 }
             for i in 0..<count { d2[i] = min(max(b[i], low), high) * s2 + b2 }

@@ -37,7 +37,7 @@ public struct SavedModelConfiguration: Codable, Sendable, Equatable {
         public var normalization: Normalization
 
         private enum CodingKeys: String, CodingKey {
-            case height, width, resize, centerCrop, normalization, mean, standardDeviation
+            case height, width, resize, centerCrop, normalization, mean, standardDeviation, channelOrder
         }
 
         /// The record of `preprocessing`.
@@ -58,8 +58,10 @@ public struct SavedModelConfiguration: Codable, Sendable, Equatable {
             let name = try container.decode(String.self, forKey: .normalization)
             let mean = try container.decode([Float].self, forKey: .mean)
             let deviation = try container.decode([Float].self, forKey: .standardDeviation)
+            // Written only when it is not RGB, so files from before it existed read as they always did.
+            let order = try container.decodeIfPresent(Normalization.ChannelOrder.self, forKey: .channelOrder) ?? .rgb
             do {
-                normalization = try Normalization(name: name, mean: mean, standardDeviation: deviation)
+                normalization = try Normalization(name: name, mean: mean, standardDeviation: deviation, channelOrder: order)
             } catch {
                 throw DecodingError.dataCorruptedError(forKey: .normalization, in: container, debugDescription: "\(error)")
             }
@@ -74,6 +76,7 @@ public struct SavedModelConfiguration: Codable, Sendable, Equatable {
             try container.encode(normalization.name, forKey: .normalization)
             try container.encode(normalization.mean, forKey: .mean)
             try container.encode(normalization.standardDeviation, forKey: .standardDeviation)
+            if normalization.channelOrder != .rgb { try container.encode(normalization.channelOrder, forKey: .channelOrder) }
         }
 
         /// The preprocessing this record describes.

@@ -22,7 +22,7 @@ extension ImageClassificationTask {
         facts.append(("Duplicates", duplicates == 0 ? "none between train and validation"
             : "\(duplicates) files appear in both train and validation (validation scores will be optimistic)"))
         let normalization = preprocessing.normalization
-        facts.append(("Input", "\(preprocessing.width)×\(preprocessing.height) \(preprocessing.method.rawValue), normalization \(normalization.name) "
+        facts.append(("Input", "\(preprocessing.width)×\(preprocessing.height) \(preprocessing.method.rawValue), normalization \(normalization.name)\(normalization.channelOrder == .bgr ? " BGR" : "") "
             + "(mean \(normalization.mean.map { "\($0)" }.joined(separator: "/")), std \(normalization.standardDeviation.map { "\($0)" }.joined(separator: "/"))) "
             + "— what the \(recipe.model) weights expect"))
         let output = classifier.isBinary ? "1 output, sigmoid" : "\(names.count) outputs, softmax"

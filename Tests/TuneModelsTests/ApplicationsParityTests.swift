@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+import TestFixtures
+import TuneCore
+@testable import TuneFormats
+@testable import TuneModels
+import TuneNN
+
+/// What `reference/applications_fixtures.py` recorded for one architecture: the structure of every weight file it
+/// saved (Keras's two HDF5 layouts, torchvision's state dict), the formula weights in them, and the framework's
+/// logits and pooled features on the formula inputs.
+struct ApplicationsReference: Decodable {
+    struct HDF5Node: Decodable {
+        struct Attribute: Decodable {
+            let name: String
+            let shape: [Int]
+            let strings: [String]?
+            let numbers: [Double]?
+            let variable_length: Bool?
+        }
+        let path: String
+        let type: String
+        let attributes: [Attribute]
+        let shape: [Int]?
+        let dtype: String?
+    }
+
+    struct KerasWeight: Decodable {
+        let layer: String
+        let index: Int
+        let name: String
+        let kind: ReferenceFormula.Kind
+        let shape: [Int]
+        let k: Int
+        let fan_in: Int?
+    }
+
+    struct TorchWeight: Decodable {
+        let key: String
+        let shape: [Int]
+        let dtype: String
+        let kind: ReferenceFormula.Kind
+        let k: Int?
+        let fan_in: Int?
+    }
+
+    struct Outputs: Decodable {
+        let logits: [[Float]]?
+        let pooled_features: [[Float]]
+    }
+
+    struct Keras: Decodable {
+        let framework: String
+        let weights: [KerasWeight]
+        let legacy_h5: [HDF5Node]
+        let keras3_weights_h5: [HDF5Node]
+        let outputs: [String: Outputs]
+    }
+
+    struct Torchvision: Decodable {
+        let framework: String
+        let weights: [TorchWeight]
+        let outputs: [String: Outputs]
+    }
+
+    let model: String
+    let batch: Int
+    let sizes: [Int]
+    let keras: Keras
+    let torchvision: Torchvision?
+
+    static func load(_ model: String) throws -> ApplicationsReference {
+        let url = ReferenceFormula.applicationsFolder.appendingPathComponent("\(model).json")
+        return try JSONDecoder().decode(ApplicationsReference.self, from: Data(contentsOf: url))
+    }
+
+    static func isPresent(_ model: String) -> Bool {
+        FileManager.default.fileExists(atPath: ReferenceFormula.applicationsFolder.appendingPathComponent("\(model).json").path)
+    }
+
+    // MARK: Rebuilding the weight files
+
+    /// Writes the Keras HDF5 file whose structure is `nodes` (groups, attributes, datasets as Keras wrote them), each
+    /// weight dataset filled with its formula.
+    func writeKerasFile(_ nodes: [HDF5Node], to path: String) throws {
+        let weights = Dictionary(uniqueKeysWithValues: keras.weights.map { ("\($0.layer)/\($0.index)", $0) })
+        // Which weight each dataset holds: legacy files name them in their layer's `weight_names`, Keras 3 numbers them.
+        var datasetWeights: [String: KerasWeight] = [:]
+        for node in nodes where node.type == "group" {
+            if let names = node.attributes.first(where: { $0.name == "weight_names" })?.strings {
+                let layer = String(node.path.split(separator: "/").last ?? "")
+                for (index, name) in names.enumerated() { datasetWeights["\(node.path)/\(name)"] = weights["\(layer)/\(index)"] }
+            }
+        }
+        // Keras 3 names a layer's group after its class (`conv2d_1`); its `vars` group's `name` attribute is the layer.
+        let varsNames = Dictionary(nodes.compactMap { node in
+            node.attributes.first { $0.name == "name" }?.strings?.first.map { (node.path, $0) }
+        }, uniquingKeysWith: { first, _ in first })
+        for node in nodes where node.type == "dataset" {
+            let components = node.path.split(separator: "/").map(String.init)
+            let parent = "/" + components.dropLast().joined(separator: "/")
+            if components.count >= 4, components[components.count - 2] == "vars", let index = Int(components.last ?? "") {
+                let layer = varsNames[parent] ?? components[components.count - 3]
+                datasetWeights[node.path] = weights["\(layer)/\(index)"]
+            }
+        }
+        let file = try HDF5File(creatingAt: path)
+        for node in nodes {
+            if node.type == "group", node.path != "/" { try file.createGroup(node.path) }
+            if node.type == "dataset" {
+                let weight = try #require(datasetWeights[node.path], "no recorded weight for dataset \(node.path)")
+                let shape = node.shape ?? []
+                let values = ReferenceFormula.weights(kind: weight.kind, count: shape.reduce(1, *), k: weight.k, fanIn: weight.fan_in)
+                try file.writeDataset(node.path, shape: shape, values: values)
+            }
+            for attribute in node.attributes {
+                if let strings = attribute.strings {
+                    try file.setAttribute(attribute.name, of: node.path, strings: strings, scalar: attribute.shape.isEmpty,
+                                          fixedLength: attribute.variable_length == false)
+                } else if let numbers = attribute.numbers {
+                    try file.setAttribute(attribute.name, of: node.path, numbers: numbers, scalar: attribute.shape.isEmpty)
+                }
+            }
+        }
+    }
+
+    /// Writes torchvision's state dict (as `torch.save` would, through FineTune's zip writer) with formula weights.
+    func writeTorchvisionFile(to path: String) throws {
+        let torchvision = try #require(torchvision)
+        var state = StateDictionary()
+        for weight in torchvision.weights {
+            let count = weight.shape.reduce(1, *)
+            let values = ReferenceFormula.weights(kind: weight.kind, count: count, k: weight.k ?? 0, fanIn: weight.fan_in)
+            try state.append(name: weight.key, tensor: Tensor(shape: Shape(weight.shape), scalars: values),
+                             dtype: weight.dtype == "torch.int64" ? .int64 : .float32)
+        }
+        try PyTorchZipWriter.write(state, to: path)
+    }
+}
+
+/// Runs `model` on the reference inputs at `size` and compares with `outputs`: logits within 1e-4 of their largest
+/// magnitude, pooled features within 1e-4 (of the largest when above 1).
+func expectMatches(_ model: any ImageBackbone, _ outputs: ApplicationsReference.Outputs, batch: Int, size: Int,
+                   label: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let input = try Tensor(shape: [batch, 3, size, size], scalars: ReferenceFormula.inputs(batch: batch, size: size))
+    func compare(_ actual: [Float], _ expected: [Float], what: String) {
+        let scale = max(expected.map(abs).max() ?? 0, 1)
+        let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(actual.count == expected.count && worst <= 1e-4 * scale,
+                "\(label) \(size)²: \(what) differ by \(worst) (allowed \(1e-4 * scale))", sourceLocation: sourceLocation)
+    }
+    let stages = model.featureStages
+    let pooled = try stages.run(input, range: 0..<stages.count, context: .inference).globalAveragePool2d()
+    compare(pooled.scalars, outputs.pooled_features.flatMap { $0 }, what: "pooled features")
+    if let logits = outputs.logits, model.includeTop {
+        compare(try model(input).scalars, logits.flatMap { $0 }, what: "logits")
+    }
+}
+
+extension Fixture {
+    /// The recorded outputs of `reference/applications_fixtures.py` for `model`.
+    static func applicationsReference(_ model: String) -> Fixture {
+        Fixture("the reference outputs \(model).json", remedy: "they are committed under Tests/TuneModelsTests/Fixtures/applications; "
+                + "regenerate them with reference/applications_fixtures.py --models \(model)") {
+            ApplicationsReference.isPresent(model)
+        }
+    }
+}
+
+@Suite("VGG16 against Keras and torchvision", .requires(.applicationsReference("vgg16")), .serialized)
+struct VGGParityTests {
+    static let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-vgg-\(UUID().uuidString)")
+
+    @Test("Keras's legacy .h5 and Keras 3 .weights.h5 load through the key map and give Keras's logits and features")
+    func keras() throws {
+        let reference = try ApplicationsReference.load("vgg16")
+        try FileManager.default.createDirectory(at: Self.temporary, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: Self.temporary) }
+        for (layout, nodes) in [("legacy.h5", reference.keras.legacy_h5), ("keras3.weights.h5", reference.keras.keras3_weights_h5)] {
+            let path = Self.temporary.appendingPathComponent(layout).path
+            try reference.writeKerasFile(nodes, to: path)
+            let model = VGG(flavour: .keras, includeTop: true)
+            try model.loadCheckpoint(path: path)
+            let at224 = try #require(reference.keras.outputs["224"])
+            try expectMatches(model, at224, batch: reference.batch, size: 224, label: "Keras \(layout)")
+            let headless = VGG(flavour: .keras, includeTop: false)
+            try headless.loadCheckpoint(path: path)
+            for size in reference.sizes where size != 224 {
+                try expectMatches(headless, try #require(reference.keras.outputs["\(size)"]), batch: reference.batch, size: size,
+                                  label: "Keras \(layout) headless")
+            }
+            try FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    @Test("torchvision's state dict loads through the key map and gives torchvision's logits and features at every size")
+    func torchvision() throws {
+        let reference = try ApplicationsReference.load("vgg16")
+        try FileManager.default.createDirectory(at: Self.temporary, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: Self.temporary) }
+        let path = Self.temporary.appendingPathComponent("vgg16.pth").path
+        try reference.writeTorchvisionFile(to: path)
+        let model = VGG(flavour: .torchvision, includeTop: true)
+        try model.loadCheckpoint(path: path)
+        let outputs = try #require(reference.torchvision?.outputs)
+        for size in reference.sizes {
+            try expectMatches(model, try #require(outputs["\(size)"]), batch: reference.batch, size: size, label: "torchvision")
+        }
+    }
+}
