@@ -167,44 +167,55 @@ extension Fixture {
     }
 }
 
-@Suite("VGG16 against Keras and torchvision", .requires(.applicationsReference("vgg16")), .serialized)
-struct VGGParityTests {
-    static let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-vgg-\(UUID().uuidString)")
+/// Builds architecture `model` of `flavour`.
+func applicationsModel(_ model: String, flavour: ArchitectureFlavour, includeTop: Bool) -> any ImageBackbone {
+    switch model {
+    case "resnet50": return ResNet(flavour: flavour, includeTop: includeTop)
+    default: return VGG(flavour: flavour, includeTop: includeTop)
+    }
+}
 
-    @Test("Keras's legacy .h5 and Keras 3 .weights.h5 load through the key map and give Keras's logits and features")
-    func keras() throws {
-        let reference = try ApplicationsReference.load("vgg16")
-        try FileManager.default.createDirectory(at: Self.temporary, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: Self.temporary) }
+@Suite("VGG16 and ResNet50 against Keras and torchvision",
+       .requires(.applicationsReference("vgg16")), .requires(.applicationsReference("resnet50")), .serialized)
+struct ApplicationsParityTests {
+    @Test("Keras's legacy .h5 and Keras 3 .weights.h5 load through the key map and give Keras's logits and features",
+          arguments: ["vgg16", "resnet50"])
+    func keras(model name: String) throws {
+        let reference = try ApplicationsReference.load(name)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
         for (layout, nodes) in [("legacy.h5", reference.keras.legacy_h5), ("keras3.weights.h5", reference.keras.keras3_weights_h5)] {
-            let path = Self.temporary.appendingPathComponent(layout).path
+            let path = folder.appendingPathComponent(layout).path
             try reference.writeKerasFile(nodes, to: path)
-            let model = VGG(flavour: .keras, includeTop: true)
+            let model = applicationsModel(name, flavour: .keras, includeTop: true)
             try model.loadCheckpoint(path: path)
-            let at224 = try #require(reference.keras.outputs["224"])
-            try expectMatches(model, at224, batch: reference.batch, size: 224, label: "Keras \(layout)")
-            let headless = VGG(flavour: .keras, includeTop: false)
+            let headless = applicationsModel(name, flavour: .keras, includeTop: false)
             try headless.loadCheckpoint(path: path)
-            for size in reference.sizes where size != 224 {
-                try expectMatches(headless, try #require(reference.keras.outputs["\(size)"]), batch: reference.batch, size: size,
-                                  label: "Keras \(layout) headless")
+            for size in reference.sizes {
+                let outputs = try #require(reference.keras.outputs["\(size)"])
+                // Keras's VGG16 top reads the 7×7 map of a 224² input only; the others take any size.
+                let sized = outputs.logits == nil ? headless : model
+                try expectMatches(sized, outputs, batch: reference.batch, size: size, label: "\(name) Keras \(layout)")
             }
             try FileManager.default.removeItem(atPath: path)
         }
     }
 
-    @Test("torchvision's state dict loads through the key map and gives torchvision's logits and features at every size")
-    func torchvision() throws {
-        let reference = try ApplicationsReference.load("vgg16")
-        try FileManager.default.createDirectory(at: Self.temporary, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: Self.temporary) }
-        let path = Self.temporary.appendingPathComponent("vgg16.pth").path
+    @Test("torchvision's state dict loads through the key map and gives torchvision's logits and features at every size",
+          arguments: ["vgg16", "resnet50"])
+    func torchvision(model name: String) throws {
+        let reference = try ApplicationsReference.load(name)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("\(name).pth").path
         try reference.writeTorchvisionFile(to: path)
-        let model = VGG(flavour: .torchvision, includeTop: true)
+        let model = applicationsModel(name, flavour: .torchvision, includeTop: true)
         try model.loadCheckpoint(path: path)
         let outputs = try #require(reference.torchvision?.outputs)
         for size in reference.sizes {
-            try expectMatches(model, try #require(outputs["\(size)"]), batch: reference.batch, size: size, label: "torchvision")
+            try expectMatches(model, try #require(outputs["\(size)"]), batch: reference.batch, size: size, label: "\(name) torchvision")
         }
     }
 }

@@ -51,7 +51,7 @@ public struct ModelEntry: Sendable {
 /// architecture, or a test's).
 public enum ModelRegistry {
     /// The built-in entries, family by family.
-    static let builtIn: [ModelEntry] = EfficientNetLite.registryEntries + VGG.registryEntries
+    static let builtIn: [ModelEntry] = EfficientNetLite.registryEntries + VGG.registryEntries + ResNet.registryEntries
 
     private static let registered = Mutex<[ModelEntry]>([])
 

@@ -1,0 +1,31 @@
+import TuneNN
+
+// `resnet50` as `keras.applications.ResNet50` builds it, `torchvision-resnet50` as `torchvision.models.resnet50` does.
+
+extension ResNet {
+    /// The registry's ResNet entries, Keras flavour first.
+    static let registryEntries: [ModelEntry] = ArchitectureFlavour.allCases.map { flavour in
+        ModelEntry(name: flavour == .keras ? "resnet50" : "torchvision-resnet50", family: "ResNet", inputSize: 224,
+                   preprocessing: flavour == .keras ? .caffe : .imageNet, weights: nil) { includeTop, classCount in
+            ResNet(configuration: .resnet50, flavour: flavour, includeTop: includeTop, classCount: classCount)
+        }
+    }
+
+    /// ResNet50 with weights, as `keras.applications.ResNet50(weights=…, include_top=…)` or torchvision's `resnet50`:
+    /// a file of that flavour given as `.file(path)`, loaded strictly through ``checkpointKeyMap``.
+    public convenience init(configuration: ResNetConfiguration = .resnet50, flavour: ArchitectureFlavour = .keras,
+                            weights: WeightsSource, includeTop: Bool = true, classCount: Int = 1000,
+                            cache: WeightCache = WeightCache()) throws {
+        self.init(configuration: configuration, flavour: flavour, includeTop: includeTop, classCount: classCount)
+        let name = flavour == .keras ? configuration.name : "torchvision-" + configuration.name
+        if let path = try weights.path(for: try ModelRegistry.entry(named: name), cache: cache) {
+            try loadCheckpoint(path: path)
+        }
+    }
+}
+
+/// ResNet50 (224², 25.6 M parameters with its top, 23.6 M without), Keras flavour unless told otherwise.
+public func ResNet50(weights: WeightsSource = .none, flavour: ArchitectureFlavour = .keras, includeTop: Bool = true,
+                     classCount: Int = 1000) throws -> ResNet {
+    try ResNet(flavour: flavour, weights: weights, includeTop: includeTop, classCount: classCount)
+}
