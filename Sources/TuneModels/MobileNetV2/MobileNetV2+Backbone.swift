@@ -1,0 +1,85 @@
+import TuneCore
+import TuneData
+import TuneNN
+
+extension MobileNetV2: ImageBackbone {
+    /// The 17 inverted-residual blocks, what `last-blocks:N` counts.
+    public var blocks: [Layer] { invertedResidualBlocks }
+
+    /// The last 1×1 convolution and its BatchNorm, which unfreeze with the last block.
+    public var layersAfterBlocks: [Layer] { [head, headNorm] }
+
+    /// `stem`, `block_0` … `block_16`, `head`.
+    public var featureStages: [ModelStage] {
+        let (stem, stemNorm, head, headNorm) = (stem, stemNorm, head, headNorm)
+        let first = ModelStage(name: "stem", layers: [stem, stemNorm]) { input, context in
+            try stem(input, normalizedBy: stemNorm, activation: .relu6, context: context)
+        }
+        let last = ModelStage(name: "head", layers: [head, headNorm]) { input, context in
+            try head(input, normalizedBy: headNorm, activation: .relu6, context: context)
+        }
+        return [first] + invertedResidualBlocks.map { ModelStage(name: "block_\($0.settings.index)", layer: $0) } + [last]
+    }
+
+    /// Keras: `x / 127.5 − 1`; torchvision: ImageNet mean and deviation.
+    public var preprocessing: Normalization { flavour == .keras ? .symmetric : .imageNet }
+
+    /// 224².
+    public var inputSize: Int { 224 }
+
+    /// Five halvings: 32² keeps a 1×1 map.
+    public var minimumInputSize: Int { 32 }
+
+    /// `[1280, ⌈height / 32⌉, ⌈width / 32⌉]`.
+    public func featureShape(height: Int, width: Int) -> [Int] {
+        [configuration.featureChannels, (height + 31) / 32, (width + 31) / 32]
+    }
+
+    /// Keras files (``KerasWeights`` keys `<layer>/<index>`: `Conv1`, `bn_Conv1`, `expanded_conv_depthwise`,
+    /// `block_<i>_expand` … `_project_BN`, `Conv_1`, `Conv_1_bn`, `predictions`) or torchvision state dicts
+    /// (`features.0.0.weight`, `features.<i>.conv.…`, `features.18.*`, `classifier.1.*`), by flavour. Without the top,
+    /// the file's classifier is left out.
+    public var checkpointKeyMap: CheckpointKeyMap {
+        var table: [String: CheckpointKeyMap.Target] = [:]
+        let keras = flavour == .keras
+        func convolution(_ kerasLayer: String, _ torchKey: String, _ path: String, depthwise: Bool = false) {
+            if keras {
+                table["\(kerasLayer)/0"] = .init("\(path).weight", depthwise ? .kerasDepthwiseKernel : .kerasConvolutionKernel)
+            } else {
+                table["\(torchKey).weight"] = .init("\(path).weight")
+            }
+        }
+        func norm(_ kerasLayer: String, _ torchKey: String, _ path: String) {
+            for (index, part) in ["weight", "bias", "running_mean", "running_var"].enumerated() {
+                table[keras ? "\(kerasLayer)/\(index)" : "\(torchKey).\(part)"] = .init("\(path).\(part)")
+            }
+        }
+        convolution("Conv1", "features.0.0", "stem")
+        norm("bn_Conv1", "features.0.1", "stem_bn")
+        for block in invertedResidualBlocks {
+            let settings = block.settings
+            let (prefix, feature, path) = (settings.kerasPrefix, "features.\(settings.index + 1).conv", "block_\(settings.index)")
+            // torchvision's `conv` Sequential: [expand (conv, BN)], depthwise (conv, BN), project conv, project BN.
+            let offset = settings.hasExpansion ? 1 : 0
+            if settings.hasExpansion {
+                convolution("\(prefix)expand", "\(feature).0.0", "\(path).expand")
+                norm("\(prefix)expand_BN", "\(feature).0.1", "\(path).expand_bn")
+            }
+            convolution("\(prefix)depthwise", "\(feature).\(offset).0", "\(path).depthwise", depthwise: true)
+            norm("\(prefix)depthwise_BN", "\(feature).\(offset).1", "\(path).depthwise_bn")
+            convolution("\(prefix)project", "\(feature).\(offset + 1)", "\(path).project")
+            norm("\(prefix)project_BN", "\(feature).\(offset + 2)", "\(path).project_bn")
+        }
+        let last = "features.\(invertedResidualBlocks.count + 1)"
+        convolution("Conv_1", "\(last).0", "head")
+        norm("Conv_1_bn", "\(last).1", "head_bn")
+        let (weight, bias) = keras ? ("predictions/0", "predictions/1") : ("classifier.1.weight", "classifier.1.bias")
+        table[weight] = .init("predictions.weight", keras ? .kerasDenseKernel : .none)
+        table[bias] = .init("predictions.bias")
+        let (includeTop, finalTable, topKeys) = (includeTop, table, Set([weight, bias]))
+        return CheckpointKeyMap(targets: { key in
+            if !includeTop, topKeys.contains(key) { return nil }
+            return finalTable[key] ?? .init(key)
+        })
+    }
+}
