@@ -172,15 +172,17 @@ func applicationsModel(_ model: String, flavour: ArchitectureFlavour, includeTop
     switch model {
     case "resnet50": return ResNet(flavour: flavour, includeTop: includeTop)
     case "mobilenetv2": return MobileNetV2(flavour: flavour, includeTop: includeTop)
+    case "mobilenet": return MobileNet(includeTop: includeTop)
     default: return VGG(flavour: flavour, includeTop: includeTop)
     }
 }
 
-@Suite("VGG16, ResNet50 and MobileNetV2 against Keras and torchvision", .requires(.applicationsReference("vgg16")),
-       .requires(.applicationsReference("resnet50")), .requires(.applicationsReference("mobilenetv2")), .serialized)
+@Suite("VGG16, ResNet50, MobileNet and MobileNetV2 against Keras and torchvision", .requires(.applicationsReference("vgg16")),
+       .requires(.applicationsReference("resnet50")), .requires(.applicationsReference("mobilenet")),
+       .requires(.applicationsReference("mobilenetv2")), .serialized)
 struct ApplicationsParityTests {
     @Test("Keras's legacy .h5 and Keras 3 .weights.h5 load through the key map and give Keras's logits and features",
-          arguments: ["vgg16", "resnet50", "mobilenetv2"])
+          arguments: ["vgg16", "resnet50", "mobilenet", "mobilenetv2"])
     func keras(model name: String) throws {
         let reference = try ApplicationsReference.load(name)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-\(name)-\(UUID().uuidString)")

@@ -82,6 +82,9 @@ public enum TensorConversion: Sendable, Equatable {
     case kerasDepthwiseKernel
     /// A Keras dense kernel `[in, out]` → `[out, in]`.
     case kerasDenseKernel
+    /// A Keras 1×1 convolution kernel `[1, 1, in, out]` used as a classifier (MobileNet's `conv_preds`) → a dense
+    /// weight `[out, in]`.
+    case kerasPointwiseKernelAsDense
     /// A Keras dense kernel reading a flattened `[height, width, channels]` (channels-last) feature map →
     /// `[out, channels · height · width]`, the order FineTune's (channels-first) flatten gives.
     case kerasDenseKernelAfterFlatten(channels: Int, height: Int, width: Int)
@@ -107,6 +110,12 @@ public enum TensorConversion: Sendable, Equatable {
         case .kerasDenseKernel:
             try expectRank(2)
             return try tensor.transposed([1, 0])
+        case .kerasPointwiseKernelAsDense:
+            try expectRank(4)
+            guard tensor.shape[0] == 1, tensor.shape[1] == 1 else {
+                throw TensorError.invalidArgument(op: "convert weights", message: "a 1×1 kernel was expected, got \(tensor.shape)")
+            }
+            return try tensor.reshaped(to: [tensor.shape[2], tensor.shape[3]]).transposed([1, 0])
         case let .kerasDenseKernelAfterFlatten(channels, height, width):
             try expectRank(2)
             guard tensor.shape[0] == channels * height * width else {

@@ -1,0 +1,67 @@
+import TuneCore
+import TuneData
+import TuneNN
+
+extension MobileNet: ImageBackbone {
+    /// The 13 depthwise-separable blocks, what `last-blocks:N` counts.
+    public var blocks: [Layer] { separableBlocks }
+
+    /// Nothing follows the last block in the feature extractor.
+    public var layersAfterBlocks: [Layer] { [] }
+
+    /// `stem`, `block_1` … `block_13`.
+    public var featureStages: [ModelStage] {
+        let (stem, stemNorm) = (stem, stemNorm)
+        let first = ModelStage(name: "stem", layers: [stem, stemNorm]) { input, context in
+            try stem(input, normalizedBy: stemNorm, activation: .relu6, context: context)
+        }
+        return [first] + separableBlocks.map { ModelStage(name: "block_\($0.settings.id)", layer: $0) }
+    }
+
+    /// `x / 127.5 − 1`, as Keras's `mobilenet.preprocess_input`.
+    public var preprocessing: Normalization { .symmetric }
+
+    /// 224².
+    public var inputSize: Int { 224 }
+
+    /// Five halvings: 32² keeps a 1×1 map.
+    public var minimumInputSize: Int { 32 }
+
+    /// `[1024·α, h, w]`: the stem halves as TF "SAME" (⌈x/2⌉), each stride-2 block as one pixel of padding after the
+    /// input and a 3×3 window (⌊x/2⌋).
+    public func featureShape(height: Int, width: Int) -> [Int] {
+        func side(_ size: Int) -> Int {
+            var x = (size + 1) / 2
+            for row in MobileNetConfiguration.table where row.stride == 2 { x = (x + 1 - 3) / 2 + 1 }
+            return x
+        }
+        return [configuration.featureChannels, side(height), side(width)]
+    }
+
+    /// Keras files (``KerasWeights`` keys `<layer>/<index>`: `conv1`, `conv1_bn`, `conv_dw_<id>`, `conv_dw_<id>_bn`,
+    /// `conv_pw_<id>`, `conv_pw_<id>_bn`, `conv_preds`). Without the top, the file's classifier is left out.
+    public var checkpointKeyMap: CheckpointKeyMap {
+        var table: [String: CheckpointKeyMap.Target] = [:]
+        func norm(_ layer: String, _ path: String) {
+            for (index, part) in ["weight", "bias", "running_mean", "running_var"].enumerated() {
+                table["\(layer)/\(index)"] = .init("\(path).\(part)")
+            }
+        }
+        table["conv1/0"] = .init("conv1.weight", .kerasConvolutionKernel)
+        norm("conv1_bn", "conv1_bn")
+        for block in separableBlocks {
+            let (id, path) = (block.settings.id, "block_\(block.settings.id)")
+            table["conv_dw_\(id)/0"] = .init("\(path).depthwise.weight", .kerasDepthwiseKernel)
+            norm("conv_dw_\(id)_bn", "\(path).depthwise_bn")
+            table["conv_pw_\(id)/0"] = .init("\(path).pointwise.weight", .kerasConvolutionKernel)
+            norm("conv_pw_\(id)_bn", "\(path).pointwise_bn")
+        }
+        table["conv_preds/0"] = .init("predictions.weight", .kerasPointwiseKernelAsDense)
+        table["conv_preds/1"] = .init("predictions.bias")
+        let (includeTop, finalTable) = (includeTop, table)
+        return CheckpointKeyMap(targets: { key in
+            if !includeTop, key.hasPrefix("conv_preds/") { return nil }
+            return finalTable[key] ?? .init(key)
+        })
+    }
+}
