@@ -17,5 +17,5 @@ extension UnfreezePolicy: ExpressibleByArgument {
         self = policy
     }
 
-    public static var defaultCompletionKind: CompletionKind { .list(["none", "all", "last-blocks:4"]) }
+    public static var defaultCompletionKind: CompletionKind { .list(["none", "all", "last-blocks:4", "last-layers:4"]) }
 }

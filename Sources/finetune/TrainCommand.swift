@@ -25,7 +25,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Dropout rate in the head.") var dropout: Float = 0.2
     @Option(help: "Epochs of phase 1 (new head on the frozen base).") var headEpochs = 2
     @Option(help: "Epochs of phase 2 (after unfreezing).") var epochs = 3
-    @Option(help: "What phase 2 unfreezes: last-blocks:N, all or none.") var unfreeze = UnfreezePolicy.lastBlocks(4)
+    @Option(help: "What phase 2 unfreezes: last-blocks:N (the architecture's named blocks), last-layers:N (the last N layers as Keras lists them, base_model.layers[-N:]), all or none.") var unfreeze = UnfreezePolicy.lastBlocks(4)
     @Option(help: "Optimizer (sgd uses momentum 0.9).") var optimizer = FineTuneRecipe.OptimizerKind.adam
     @Option(help: "Phase 1 learning rate.") var learningRate: Float = 1e-3
     @Option(help: "Phase 2 learning rate (default: a tenth of --learning-rate).") var fineTuneLearningRate: Float?

@@ -205,6 +205,22 @@ struct ApplicationsParityTests {
         }
     }
 
+    @Test("the headless model's layers are the layers Keras lists for it, in Keras's order (what last-layers:N counts)",
+          arguments: [("vgg16", "block5_pool"), ("resnet50", "conv5_block3_out"), ("mobilenet", "conv_pw_13_relu"),
+                      ("mobilenetv2", "out_relu")])
+    func kerasLayerOrder(model name: String, lastFeatureLayer: String) throws {
+        let reference = try ApplicationsReference.load(name)
+        let root = try #require(reference.keras.legacy_h5.first { $0.path == "/" })
+        let recorded = try #require(root.attributes.first { $0.name == "layer_names" }?.strings)
+        let end = try #require(recorded.firstIndex(of: lastFeatureLayer))
+        let model = applicationsModel(name, flavour: .keras, includeTop: false)
+        #expect(model.frameworkLayers.map(\.name) == Array(recorded[...end]))
+        // Every layer with weights in the file is a framework layer holding FineTune layers with parameters.
+        for layer in model.frameworkLayers where !layer.layers.isEmpty {
+            #expect(reference.keras.weights.contains { $0.layer == layer.name }, "\(name): \(layer.name) has no weights in Keras's file")
+        }
+    }
+
     @Test("torchvision's state dict loads through the key map and gives torchvision's logits and features at every size",
           arguments: ["vgg16", "resnet50", "mobilenetv2"])
     func torchvision(model name: String) throws {

@@ -22,6 +22,9 @@ public protocol Backbone: Layer {
     var featureStages: [ModelStage] { get }
     /// How the keys of this family's weight files name this model's parameters and buffers.
     var checkpointKeyMap: CheckpointKeyMap { get }
+    /// The feature extractor's layers as the weights' framework lists them (Keras's `base_model.layers` for a
+    /// headless model), what `last-layers:N` counts; by default every innermost layer with parameters.
+    var frameworkLayers: [FrameworkLayer] { get }
 }
 
 /// A backbone that reads images: the input it expects and the feature map it gives.

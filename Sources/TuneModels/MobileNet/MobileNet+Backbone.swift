@@ -18,6 +18,21 @@ extension MobileNet: ImageBackbone {
         return [first] + separableBlocks.map { ModelStage(name: "block_\($0.settings.id)", layer: $0) }
     }
 
+    /// `input_layer`, `conv1`, `conv1_bn`, `conv1_relu`, then per block (`conv_pad_<id>`,) `conv_dw_<id>`, `_bn`,
+    /// `_relu`, `conv_pw_<id>`, `_bn`, `_relu`, as Keras lists them.
+    public var frameworkLayers: [FrameworkLayer] {
+        var layers = [FrameworkLayer("input_layer"), FrameworkLayer("conv1", [stem]), FrameworkLayer("conv1_bn", [stemNorm]),
+                      FrameworkLayer("conv1_relu")]
+        for block in separableBlocks {
+            let id = block.settings.id
+            if block.settings.stride == 2 { layers.append(FrameworkLayer("conv_pad_\(id)")) }
+            layers += [FrameworkLayer("conv_dw_\(id)", [block.depthwise]), FrameworkLayer("conv_dw_\(id)_bn", [block.depthwiseNorm]),
+                       FrameworkLayer("conv_dw_\(id)_relu"), FrameworkLayer("conv_pw_\(id)", [block.pointwise]),
+                       FrameworkLayer("conv_pw_\(id)_bn", [block.pointwiseNorm]), FrameworkLayer("conv_pw_\(id)_relu")]
+        }
+        return layers
+    }
+
     /// `x / 127.5 − 1`, as Keras's `mobilenet.preprocess_input`.
     public var preprocessing: Normalization { .symmetric }
 

@@ -21,6 +21,32 @@ extension MobileNetV2: ImageBackbone {
         return [first] + invertedResidualBlocks.map { ModelStage(name: "block_\($0.settings.index)", layer: $0) } + [last]
     }
 
+    /// Keras: `input_layer`, `Conv1`, `bn_Conv1`, `Conv1_relu`, each block's `expand`, `expand_BN`, `expand_relu`,
+    /// (`pad`,) `depthwise`, `depthwise_BN`, `depthwise_relu`, `project`, `project_BN` (, `add`), then `Conv_1`,
+    /// `Conv_1_bn`, `out_relu`; torchvision: the `features` children `features.0` … `features.18`.
+    public var frameworkLayers: [FrameworkLayer] {
+        guard flavour == .keras else {
+            return [FrameworkLayer("features.0", [stem, stemNorm])]
+                + invertedResidualBlocks.map { FrameworkLayer("features.\($0.settings.index + 1)", [$0]) }
+                + [FrameworkLayer("features.\(invertedResidualBlocks.count + 1)", [head, headNorm])]
+        }
+        var layers = [FrameworkLayer("input_layer"), FrameworkLayer("Conv1", [stem]), FrameworkLayer("bn_Conv1", [stemNorm]),
+                      FrameworkLayer("Conv1_relu")]
+        for block in invertedResidualBlocks {
+            let prefix = block.settings.kerasPrefix
+            if let expand = block.expand, let expandNorm = block.expandNorm {
+                layers += [FrameworkLayer("\(prefix)expand", [expand]), FrameworkLayer("\(prefix)expand_BN", [expandNorm]),
+                           FrameworkLayer("\(prefix)expand_relu")]
+            }
+            if block.settings.stride == 2 { layers.append(FrameworkLayer("\(prefix)pad")) }
+            layers += [FrameworkLayer("\(prefix)depthwise", [block.depthwise]),
+                       FrameworkLayer("\(prefix)depthwise_BN", [block.depthwiseNorm]), FrameworkLayer("\(prefix)depthwise_relu"),
+                       FrameworkLayer("\(prefix)project", [block.project]), FrameworkLayer("\(prefix)project_BN", [block.projectNorm])]
+            if block.settings.hasResidual { layers.append(FrameworkLayer("\(prefix)add")) }
+        }
+        return layers + [FrameworkLayer("Conv_1", [head]), FrameworkLayer("Conv_1_bn", [headNorm]), FrameworkLayer("out_relu")]
+    }
+
     /// Keras: `x / 127.5 − 1`; torchvision: ImageNet mean and deviation.
     public var preprocessing: Normalization { flavour == .keras ? .symmetric : .imageNet }
 

@@ -18,6 +18,37 @@ extension ResNet: ImageBackbone {
         return [stem] + bottlenecks.map { ModelStage(name: $0.settings.kerasName, layer: $0) }
     }
 
+    /// Keras: `input_layer`, `conv1_pad`, `conv1_conv`, `conv1_bn`, `conv1_relu`, `pool1_pad`, `pool1_pool`, then per
+    /// bottleneck `_1_conv`, `_1_bn`, `_1_relu`, `_2_conv`, `_2_bn`, `_2_relu`, (`_0_conv`,) `_3_conv`, (`_0_bn`,)
+    /// `_3_bn`, `_add`, `_out` in Keras's order; torchvision: the model's children `conv1`, `bn1`, `relu`, `maxpool`,
+    /// `layer1` … `layer4`.
+    public var frameworkLayers: [FrameworkLayer] {
+        guard flavour == .keras else {
+            let stages = (0..<configuration.blocksPerStage.count).map { stage in
+                FrameworkLayer("layer\(stage + 1)", bottlenecks.filter { $0.settings.stage == stage })
+            }
+            return [FrameworkLayer("conv1", [stemConv]), FrameworkLayer("bn1", [stemNorm]), FrameworkLayer("relu"),
+                    FrameworkLayer("maxpool")] + stages
+        }
+        var layers = [FrameworkLayer("input_layer"), FrameworkLayer("conv1_pad"), FrameworkLayer("conv1_conv", [stemConv]),
+                      FrameworkLayer("conv1_bn", [stemNorm]), FrameworkLayer("conv1_relu"), FrameworkLayer("pool1_pad"),
+                      FrameworkLayer("pool1_pool")]
+        for block in bottlenecks {
+            let name = block.settings.kerasName
+            layers += [FrameworkLayer("\(name)_1_conv", [block.conv1]), FrameworkLayer("\(name)_1_bn", [block.bn1]),
+                       FrameworkLayer("\(name)_1_relu"), FrameworkLayer("\(name)_2_conv", [block.conv2]),
+                       FrameworkLayer("\(name)_2_bn", [block.bn2]), FrameworkLayer("\(name)_2_relu")]
+            if let shortcut = block.shortcut, let shortcutNorm = block.shortcutNorm {
+                layers += [FrameworkLayer("\(name)_0_conv", [shortcut]), FrameworkLayer("\(name)_3_conv", [block.conv3]),
+                           FrameworkLayer("\(name)_0_bn", [shortcutNorm]), FrameworkLayer("\(name)_3_bn", [block.bn3])]
+            } else {
+                layers += [FrameworkLayer("\(name)_3_conv", [block.conv3]), FrameworkLayer("\(name)_3_bn", [block.bn3])]
+            }
+            layers += [FrameworkLayer("\(name)_add"), FrameworkLayer("\(name)_out")]
+        }
+        return layers
+    }
+
     /// Keras: caffe style (BGR, ImageNet means subtracted); torchvision: ImageNet mean and deviation.
     public var preprocessing: Normalization { flavour == .keras ? .caffe : .imageNet }
 

@@ -14,6 +14,26 @@ extension VGG: ImageBackbone {
         vggBlocks.enumerated().map { ModelStage(name: "block\($0.offset + 1)", layer: $0.element) }
     }
 
+    /// Keras: `input_layer`, `block1_conv1`, `block1_conv2`, `block1_pool`, … `block5_pool`; torchvision: the
+    /// `features` children `features.0` … `features.30` (convolutions, ReLUs, pools).
+    public var frameworkLayers: [FrameworkLayer] {
+        var layers: [FrameworkLayer] = flavour == .keras ? [FrameworkLayer("input_layer")] : []
+        var index = 0
+        for (blockIndex, block) in vggBlocks.enumerated() {
+            for (convolutionIndex, convolution) in block.convolutions.enumerated() {
+                if flavour == .keras {
+                    layers.append(FrameworkLayer("block\(blockIndex + 1)_conv\(convolutionIndex + 1)", [convolution]))
+                } else {
+                    layers += [FrameworkLayer("features.\(index)", [convolution]), FrameworkLayer("features.\(index + 1)")]
+                    index += 2
+                }
+            }
+            layers.append(FrameworkLayer(flavour == .keras ? "block\(blockIndex + 1)_pool" : "features.\(index)"))
+            index += 1
+        }
+        return layers
+    }
+
     /// Keras: caffe style (BGR, ImageNet means subtracted, no scaling); torchvision: ImageNet mean and deviation.
     public var preprocessing: Normalization { flavour == .keras ? .caffe : .imageNet }
 

@@ -49,6 +49,10 @@ final class ImageClassificationTask: FineTuneTask {
         if case .lastBlocks(let count) = recipe.unfreeze, count > base.blocks.count {
             throw FineTuneError.invalidOption(name: "unfreeze", message: "\(recipe.model) has \(base.blocks.count) blocks, cannot unfreeze the last \(count)")
         }
+        if case .lastLayers(let count) = recipe.unfreeze, count > base.frameworkLayers.count {
+            throw FineTuneError.invalidOption(name: "unfreeze", message: "\(recipe.model) has \(base.frameworkLayers.count) layers, "
+                                              + "cannot unfreeze the last \(count)")
+        }
         if recipe.batchNorm == .inference {
             for case let norm as BatchNorm in base.descendants().map(\.layer) { norm.usesRunningStatistics = true }
         }
@@ -104,6 +108,8 @@ final class ImageClassificationTask: FineTuneTask {
         case .lastBlocks(let count):
             base.blocks.suffix(count).forEach { $0.isTrainable = true }
             base.layersAfterBlocks.forEach { $0.isTrainable = true }
+        case .lastLayers(let count):
+            base.frameworkLayers.suffix(count).flatMap(\.layers).forEach { $0.isTrainable = true }
         }
     }
 
@@ -120,6 +126,10 @@ final class ImageClassificationTask: FineTuneTask {
             let range = unfrozen.count == 1 ? unfrozen.first ?? "" : "\(unfrozen.first ?? "")–\(unfrozen.last ?? "")"
             let after = stages.drop { $0 != blocks.last }.dropFirst()
             return after.isEmpty ? range : "\(range) and \(after.joined(separator: ", "))"
+        case .lastLayers(let count):
+            let names = classifier.base.frameworkLayers.suffix(count).map(\.name)
+            return names.count <= 6 ? names.joined(separator: ", ")
+                                    : "\(names.prefix(3).joined(separator: ", ")) … \(names.suffix(2).joined(separator: ", ")) (\(names.count) layers)"
         }
     }
 

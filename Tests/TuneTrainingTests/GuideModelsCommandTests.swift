@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import TestFixtures
+@testable import FineTune
+
+@Suite("finetune train with the guide's models", .serialized, .requires(.finetuneBinary))
+struct GuideModelsCommandTests {
+    /// A headless VGG16's weights saved under its own parameter paths (a file the key map passes through unchanged).
+    func vggWeights(in folder: URL) throws -> String {
+        let path = folder.appendingPathComponent("vgg16-notop.safetensors").path
+        let model = VGG(flavour: .keras, includeTop: false)
+        try Safetensors.write(StateDictionary(model.stateDictionary().sorted { $0.key < $1.key }.map { ($0.key, $0.value) }), to: path)
+        return path
+    }
+
+    @Test("--unfreeze last-layers:4 on vgg16 unfreezes what base_model.layers[-4:] names in Keras, with the guide's Flatten head")
+    func lastLayers() throws {
+        let data = SyntheticImages.temporaryFolder("guide-data")
+        try SyntheticImages.write(to: data, trainPerClass: 4)
+        let work = SyntheticImages.temporaryFolder("guide-work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let weights = try vggWeights(in: work)
+        let common = ["train", data.path, "--model", "vgg16", "--weights", weights, "--image-size", "32", "--head-epochs", "1",
+                      "--epochs", "1", "--batch-size", "4", "--threads", "1"]
+        let (status, output) = try FineTuneBinary.run(common + ["--head", "flatten-dense-256", "--unfreeze", "last-layers:4",
+                                                                "--out", work.appendingPathComponent("run").path])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("unfreeze last-layers:4: block5_conv1, block5_conv2, block5_conv3, block5_pool"), "\(output)")
+        // The three convolutions, 3 × (512 · 512 · 9 + 512) = 7,079,424, and the head on the 1×1×512 map of a 32² input,
+        // 512 · 256 + 256 + 256 · 3 + 3 = 132,099.
+        #expect(output.contains("trainable 7,211,523"), "\(output)")
+        #expect(output.contains("caffe BGR"), "\(output)")
+        let (tooMany, message) = try FineTuneBinary.run(common + ["--unfreeze", "last-layers:20", "--out", work.appendingPathComponent("r2").path])
+        #expect(tooMany != 0 && message.contains("vgg16 has 19 layers, cannot unfreeze the last 20"), "\(message)")
+        let (zero, zeroMessage) = try FineTuneBinary.run(common + ["--unfreeze", "last-layers:0", "--out", work.appendingPathComponent("r3").path])
+        #expect(zero != 0 && zeroMessage.contains("last-layers:N"), "\(zeroMessage)")
+    }
+}
