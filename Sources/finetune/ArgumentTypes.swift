@@ -10,6 +10,7 @@ extension FineTuneRecipe.OptimizerKind: ExpressibleByArgument {}
 extension FineTuneRecipe.BatchNormMode: ExpressibleByArgument {}
 extension FineTuneRecipe.FeatureCacheMode: ExpressibleByArgument {}
 extension ImageClassificationRecipe.ClassWeighting: ExpressibleByArgument {}
+extension ImageClassificationRecipe.InputScaling: ExpressibleByArgument {}
 
 extension UnfreezePolicy: ExpressibleByArgument {
     public init?(argument: String) {

@@ -21,6 +21,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Start from this weight file instead of the ImageNet weights.") var weights: String?
     @Option(help: "Square input side (default: the model's own, 224 for Lite0).") var imageSize: Int?
     @Option(help: "Resize method.") var resize = ResizeMethod.bilinear
+    @Option(help: "Pixel normalization: weights (what the pretrained weights were trained with) or rescale (x / 255, the Keras guide's rescale=1./255).")
+    var preprocessing = ImageClassificationRecipe.InputScaling.weights
     @Option(help: "The new head.") var head = ClassifierHead.pooledDense
     @Option(help: "Dropout rate in the head.") var dropout: Float = 0.2
     @Option(help: "Epochs of phase 1 (new head on the frozen base).") var headEpochs = 2
@@ -65,6 +67,7 @@ struct TrainCommand: ParsableCommand {
     func recipe() throws -> FineTuneRecipe {
         var image = ImageClassificationRecipe(imageSize: imageSize)
         image.resizeMethod = resize
+        image.inputScaling = preprocessing
         image.head = head
         image.dropout = dropout
         image.labelSmoothing = labelSmoothing

@@ -24,16 +24,41 @@ struct GuideModelsCommandTests {
         let common = ["train", data.path, "--model", "vgg16", "--weights", weights, "--image-size", "32", "--head-epochs", "1",
                       "--epochs", "1", "--batch-size", "4", "--threads", "1"]
         let (status, output) = try FineTuneBinary.run(common + ["--head", "flatten-dense-256", "--unfreeze", "last-layers:4",
-                                                                "--out", work.appendingPathComponent("run").path])
+                                                                "--preprocessing", "rescale", "--out", work.appendingPathComponent("run").path])
         #expect(status == 0, "\(output)")
         #expect(output.contains("unfreeze last-layers:4: block5_conv1, block5_conv2, block5_conv3, block5_pool"), "\(output)")
         // The three convolutions, 3 × (512 · 512 · 9 + 512) = 7,079,424, and the head on the 1×1×512 map of a 32² input,
         // 512 · 256 + 256 + 256 · 3 + 3 = 132,099.
         #expect(output.contains("trainable 7,211,523"), "\(output)")
-        #expect(output.contains("caffe BGR"), "\(output)")
+        #expect(output.contains("normalization unit-range") && output.contains("WARNING: the vgg16 weights were trained with caffe BGR"),
+                "\(output)")
+        let config = try String(contentsOf: work.appendingPathComponent("run/config.json"), encoding: .utf8)
+        #expect(config.contains("\"unit-range\""), "\(config)")
         let (tooMany, message) = try FineTuneBinary.run(common + ["--unfreeze", "last-layers:20", "--out", work.appendingPathComponent("r2").path])
         #expect(tooMany != 0 && message.contains("vgg16 has 19 layers, cannot unfreeze the last 20"), "\(message)")
         let (zero, zeroMessage) = try FineTuneBinary.run(common + ["--unfreeze", "last-layers:0", "--out", work.appendingPathComponent("r3").path])
         #expect(zero != 0 && zeroMessage.contains("last-layers:N"), "\(zeroMessage)")
+    }
+
+    @Test("the guide's recipe runs on ResNet50, MobileNet and MobileNetV2, unfreezing Keras's last four layers",
+          arguments: [("resnet50", "conv5_block3_3_conv, conv5_block3_3_bn, conv5_block3_add, conv5_block3_out"),
+                      ("mobilenet", "conv_dw_13_relu, conv_pw_13, conv_pw_13_bn, conv_pw_13_relu"),
+                      ("mobilenetv2", "block_16_project_BN, Conv_1, Conv_1_bn, out_relu")])
+    func guideOnOtherFamilies(model: String, lastFour: String) throws {
+        let data = SyntheticImages.temporaryFolder("guide-data")
+        try SyntheticImages.write(to: data, trainPerClass: 4)
+        let work = SyntheticImages.temporaryFolder("guide-work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let base = try ModelRegistry.entry(named: model).build(includeTop: false)
+        let weights = work.appendingPathComponent("\(model).safetensors").path
+        try Safetensors.write(StateDictionary(base.stateDictionary().sorted { $0.key < $1.key }.map { ($0.key, $0.value) }), to: weights)
+        let (status, output) = try FineTuneBinary.run(["train", data.path, "--model", model, "--weights", weights, "--image-size", "32",
+                                                      "--head-epochs", "1", "--epochs", "1", "--batch-size", "4", "--threads", "1",
+                                                      "--head", "flatten-dense-256", "--unfreeze", "last-layers:4",
+                                                      "--preprocessing", "rescale", "--out", work.appendingPathComponent("run").path])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("unfreeze last-layers:4: \(lastFour)"), "\(output)")
+        #expect(output.contains("Validation accuracy"), "\(output)")
     }
 }

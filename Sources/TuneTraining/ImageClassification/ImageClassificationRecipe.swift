@@ -12,10 +12,20 @@ public struct ImageClassificationRecipe: Codable, Sendable, Equatable {
         case auto
     }
 
+    /// How pixel values are normalized before the model.
+    public enum InputScaling: String, Codable, Sendable, CaseIterable {
+        /// What the pretrained weights were trained with (caffe, `x / 127.5 − 1`, ImageNet statistics, …).
+        case weights
+        /// `x / 255`, the Keras guide's `ImageDataGenerator(rescale=1./255)`, whatever the weights expect.
+        case rescale
+    }
+
     /// The square input side; `nil` means the model's own (224 for Lite0).
     public var imageSize: Int?
     /// How images are resized.
     public var resizeMethod = ResizeMethod.bilinear
+    /// How pixel values are normalized; `nil` (recipes from before the option) means ``InputScaling/weights``.
+    public var inputScaling: InputScaling?
     /// The new head.
     public var head = ClassifierHead.pooledDense
     /// The head's dropout rate.

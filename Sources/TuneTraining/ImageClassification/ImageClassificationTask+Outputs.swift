@@ -21,10 +21,16 @@ extension ImageClassificationTask {
         }
         facts.append(("Duplicates", duplicates == 0 ? "none between train and validation"
             : "\(duplicates) files appear in both train and validation (validation scores will be optimistic)"))
-        let normalization = preprocessing.normalization
-        facts.append(("Input", "\(preprocessing.width)×\(preprocessing.height) \(preprocessing.method.rawValue), normalization \(normalization.name)\(normalization.channelOrder == .bgr ? " BGR" : "") "
-            + "(mean \(normalization.mean.map { "\($0)" }.joined(separator: "/")), std \(normalization.standardDeviation.map { "\($0)" }.joined(separator: "/"))) "
-            + "— what the \(recipe.model) weights expect"))
+        func spelled(_ normalization: Normalization) -> String {
+            "\(normalization.name)\(normalization.channelOrder == .bgr ? " BGR" : "") "
+                + "(mean \(normalization.mean.map { "\($0)" }.joined(separator: "/")), std \(normalization.standardDeviation.map { "\($0)" }.joined(separator: "/")))"
+        }
+        let normalization = preprocessing.normalization, expected = classifier.base.preprocessing
+        let match = normalization == expected ? "— what the \(recipe.model) weights expect"
+            : "— WARNING: the \(recipe.model) weights were trained with \(spelled(expected)); --preprocessing rescale feeds them "
+              + "other values, as the Keras guide's rescale=1./255 does"
+        facts.append(("Input", "\(preprocessing.width)×\(preprocessing.height) \(preprocessing.method.rawValue), normalization "
+            + "\(spelled(normalization)) \(match)"))
         let output = classifier.isBinary ? "1 output, sigmoid" : "\(names.count) outputs, softmax"
         facts.append(("Model", "\(recipe.model) (\(recipe.weightsFile ?? "ImageNet weights")) + \(options.head.rawValue) head (dropout \(options.dropout), \(output))"))
         return facts

@@ -56,7 +56,9 @@ final class ImageClassificationTask: FineTuneTask {
         if recipe.batchNorm == .inference {
             for case let norm as BatchNorm in base.descendants().map(\.layer) { norm.usesRunningStatistics = true }
         }
-        preprocessing = ImagePreprocessing(for: base, size: size, method: options.resizeMethod)
+        var input = ImagePreprocessing(for: base, size: size, method: options.resizeMethod)
+        if options.inputScaling == .rescale { input.normalization = .unitRange }
+        preprocessing = input
 
         let counts = training.classCounts
         if options.classWeight == .auto {
