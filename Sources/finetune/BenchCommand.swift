@@ -5,17 +5,21 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Images/s and peak RSS of EfficientNet-Lite0 inference and fine-tuning workloads, optionally beside PyTorch.",
+        abstract: "Images/s and peak RSS of a model's inference and fine-tuning workloads, optionally beside PyTorch.",
         discussion: """
         Rows: inference, frozen_base, last2 and full at 224², 96² and 64² (batch 32), each in its own process so \
-        its peak RSS is its own. With --pytorch-script (the reference bench_effnet_lite0.py) and --python (a Python \
-        with torch), every row is also run in PyTorch right after ours, with as many threads as ours may use, and the \
+        its peak RSS is its own. With --pytorch-script (the reference bench_effnet_lite0.py for efficientnet-lite0, \
+        bench_torchvision.py for vgg16, resnet50 and mobilenetv2 in either flavour) and --python (a Python with \
+        torch), every row the script defines is also run in PyTorch right after ours, with as many threads as ours may use, and the \
         ratio is printed. Without --threads the rows run as `finetune train` does: on an adaptive team that gives up \
         threads while other processes keep the cores busy; --contend measures that.
         """
     )
 
     @Flag(help: "Print one JSON object keyed by configuration.") var json = false
+    @Option(help: "The model (see `finetune models list`).") var model = "efficientnet-lite0"
+    @Option(help: "Its weights (default: the ImageNet weights when the model has published ones, else random weights).")
+    var weights: String?
     @Option(help: "Comma-separated configurations (e.g. inference_224,full_96); default: all twelve.") var only: String?
     @Option(help: "Compute threads, fixed (default: adaptive, up to all cores, fewer while other processes keep them busy).")
     var threads: Int?
@@ -52,6 +56,8 @@ struct BenchCommand: ParsableCommand {
         benchmark.batchSize = batchSize
         benchmark.minimumSeconds = minSeconds
         benchmark.maximumIterations = maxIterations
+        benchmark.model = model
+        benchmark.weights = weights.map { .file($0) }
         if let child {
             if let threads { ComputeThreads.set(threads) }
             let result = try benchmark.run(try ThroughputBenchmark.Configuration(name: child))
@@ -61,14 +67,15 @@ struct BenchCommand: ParsableCommand {
         let configurations = try only.map { try $0.split(separator: ",").map { try ThroughputBenchmark.Configuration(name: String($0)) } }
             ?? ThroughputBenchmark.Configuration.standard
         var rows: [BenchRow] = []
-        let pytorch = try pytorchScript.map { try PyTorchReference(script: $0, python: python, preload: pytorchPreload,
+        _ = try ModelRegistry.entry(named: model)    // an unknown name fails here, naming the known ones
+        let pytorch = try pytorchScript.map { try PyTorchReference(script: $0, python: python, preload: pytorchPreload, model: model,
                                                                     threads: maximumThreads, batchSize: batchSize, minSeconds: minSeconds) }
         let contention = contend.map {
             Contention(count: $0, competitor: competitor, threads: maximumThreads, separateSession: separateSession) {
                 childArguments($0) + ["--max-iterations", "1000000"]
             }
         }
-        if !json { print("Threads: \(threads.map { ThreadPolicy.fixed($0) } ?? ComputeThreads.policy)") }
+        if !json { print("Model: \(model)\(weights.map { " (\($0))" } ?? ""); threads: \(threads.map { ThreadPolicy.fixed($0) } ?? ComputeThreads.policy)") }
         if !json { print(BenchRow.header(comparing: pytorch != nil)) }
         for configuration in configurations {
             var row = BenchRow(name: configuration.name, ours: try runChild(configuration.name))
@@ -131,8 +138,8 @@ struct BenchCommand: ParsableCommand {
 
     /// The arguments of a `finetune bench --child` process running row `name`.
     private func childArguments(_ name: String) -> [String] {
-        ["bench", "--child", name, "--batch-size", "\(batchSize)", "--min-seconds", "\(minSeconds)"]
-            + (threads.map { ["--threads", "\($0)"] } ?? [])
+        ["bench", "--child", name, "--batch-size", "\(batchSize)", "--min-seconds", "\(minSeconds)", "--model", model]
+            + (weights.map { ["--weights", $0] } ?? []) + (threads.map { ["--threads", "\($0)"] } ?? [])
     }
 
     /// Runs one configuration in a fresh `finetune bench --child` process.

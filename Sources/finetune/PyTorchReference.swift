@@ -2,12 +2,15 @@ import ArgumentParser
 import FineTune
 import Foundation
 
-/// Runs rows of PyTorch's reference benchmark script (`bench_effnet_lite0.py`) beside ours: out of the box, in
-/// every memory layout the script defines for the row, and — with an allocator to preload — tuned.
+/// Runs rows of PyTorch's reference benchmark script beside ours — `bench_effnet_lite0.py` for EfficientNet-Lite0,
+/// `bench_torchvision.py` for torchvision's architectures — out of the box, in every memory layout the script
+/// defines for the row, and — with an allocator to preload — tuned.
 struct PyTorchReference {
     let script: String
     let python: String
     let preload: String?
+    /// What tells the script which model to run: EfficientNet-Lite0's weight file, or torchvision's model name.
+    let modelArguments: [String]
     let threads: Int
     let batchSize: Int
     let minSeconds: Double
@@ -26,9 +29,23 @@ struct PyTorchReference {
         let peakRSSMiB: Double
     }
 
-    init(script: String, python: String, preload: String?, threads: Int, batchSize: Int, minSeconds: Double) throws {
+    /// torchvision's name for the architecture of each FineTune model `bench_torchvision.py` can run.
+    static let torchvisionNames: [String: String] = [
+        "vgg16": "vgg16", "torchvision-vgg16": "vgg16", "resnet50": "resnet50", "torchvision-resnet50": "resnet50",
+        "mobilenetv2": "mobilenet_v2", "torchvision-mobilenet-v2": "mobilenet_v2",
+    ]
+
+    init(script: String, python: String, preload: String?, model: String, threads: Int, batchSize: Int, minSeconds: Double) throws {
         guard FileManager.default.fileExists(atPath: script) else {
             throw ValidationError("--pytorch-script: \(script) does not exist")
+        }
+        if model == "efficientnet-lite0" {
+            modelArguments = ["--weights", try WeightCache().installedPath(for: try ModelRegistry.entry(named: model))]
+        } else if let name = Self.torchvisionNames[model] {
+            modelArguments = ["--model", name]
+        } else {
+            throw ValidationError("--pytorch-script: no PyTorch reference runs \(model) (efficientnet-lite0 with bench_effnet_lite0.py; "
+                                  + "\(Self.torchvisionNames.keys.sorted().joined(separator: ", ")) with bench_torchvision.py)")
         }
         if let preload, !preload.contains("/") || !FileManager.default.fileExists(atPath: preload) {
             throw ValidationError("--pytorch-preload: give the path of an existing library (\(preload))")
@@ -58,11 +75,9 @@ struct PyTorchReference {
     }
 
     private func run(_ variant: String, layout: String, tuned: Bool, windowed: Bool = false, contended: Bool = false) throws -> Run? {
-        let entry = try ModelRegistry.entry(named: "efficientnet-lite0")
-        let weights = try WeightCache().installedPath(for: entry)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-bench-\(getpid())-\(variant).json")
         defer { try? FileManager.default.removeItem(at: out) }
-        var arguments = [python, script, "--weights", weights, "--only", variant, "--out", out.path,
+        var arguments = [python, script] + modelArguments + ["--only", variant, "--out", out.path,
                          "--threads", "\(threads)", "--batch", "\(batchSize)", "--min-seconds", "\(minSeconds)",
                          "--python", python]
         if tuned, let preload { arguments += ["--preload-lib", preload, "--preload-only"] }

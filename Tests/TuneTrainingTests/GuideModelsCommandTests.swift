@@ -61,4 +61,21 @@ struct GuideModelsCommandTests {
         #expect(output.contains("unfreeze last-layers:4: \(lastFour)"), "\(output)")
         #expect(output.contains("Validation accuracy"), "\(output)")
     }
+
+    @Test("bench --model times another architecture (random weights when it has no published ones) and refuses what it cannot compare")
+    func benchModel() throws {
+        let (status, output) = try FineTuneBinary.run(["bench", "--model", "mobilenetv2", "--only", "inference_64,full_64",
+                                                      "--min-seconds", "0.2", "--batch-size", "4", "--threads", "1", "--json"])
+        #expect(status == 0, "\(output)")
+        let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String: Any]]
+        #expect((object?["full_64"]?["images_per_s"] as? Double ?? 0) > 0, "\(output)")
+        let (unknown, unknownMessage) = try FineTuneBinary.run(["bench", "--model", "alexnet", "--only", "inference_64"])
+        #expect(unknown != 0 && unknownMessage.contains("unknown model 'alexnet'"), "\(unknownMessage)")
+        let script = SyntheticImages.temporaryFolder("bench-script").appendingPathComponent("bench.py")
+        try FileManager.default.createDirectory(at: script.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("print()\n".utf8).write(to: script)
+        let (noReference, message) = try FineTuneBinary.run(["bench", "--model", "mobilenet-0.5", "--only", "inference_64",
+                                                            "--pytorch-script", script.path])
+        #expect(noReference != 0 && message.contains("no PyTorch reference runs mobilenet-0.5"), "\(message)")
+    }
 }

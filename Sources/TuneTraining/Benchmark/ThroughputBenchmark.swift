@@ -4,8 +4,8 @@ import TuneData
 import TuneModels
 import TuneNN
 
-/// Images per second of EfficientNet-Lite0 in the workloads of fine-tuning, defined as PyTorch's reference
-/// benchmark defines them (batch 32, float32, random input from a fixed seed, dropout off):
+/// Images per second of a model (EfficientNet-Lite0 by default) in the workloads of fine-tuning, defined as PyTorch's
+/// reference benchmarks define them (batch 32, float32, random input from a fixed seed, dropout off):
 ///
 /// - `inference`: the whole ImageNet model in inference mode, no tape;
 /// - `frozen_base`: the base in inference mode without a tape → pooled features → a new dense head (10 classes),
@@ -70,6 +70,9 @@ public struct ThroughputBenchmark: Sendable {
 
     /// The registry name of the model timed.
     public var model = "efficientnet-lite0"
+    /// Its weights; `nil` means the ImageNet weights when the model has published ones, else random weights (speed
+    /// does not depend on the values).
+    public var weights: WeightsSource?
     public var batchSize = 32
     public var warmup = 2
     public var minimumIterations = 5
@@ -78,7 +81,7 @@ public struct ThroughputBenchmark: Sendable {
 
     public init() {}
 
-    /// Builds the configuration's model from the ImageNet weights and times it.
+    /// Builds the configuration's model with ``weights`` and times it.
     public func run(_ configuration: Configuration) throws -> Result {
         ComputeThreads.flushDenormalsOnCurrentThread()
         let step = try makeStep(configuration)
@@ -109,11 +112,12 @@ public struct ThroughputBenchmark: Sendable {
         let input = Tensor.normal([batchSize, 3, side, side], generator: &generator)
         let labels = try Tensor(shape: [batchSize], scalars: (0..<batchSize).map { _ in Float(generator.next() % 10) })
         let entry = try ModelRegistry.entry(named: model)
+        let source = weights ?? (entry.weights == nil ? WeightsSource.none : .imagenet)
         if configuration.mode == .inference {
-            let model = try entry.build(weights: .imagenet, includeTop: true)
+            let model = try entry.build(weights: source, includeTop: true)
             return { _ = try withoutGradient { try model(input, context: .inference) } }
         }
-        let base = try entry.build(weights: .imagenet, includeTop: false)
+        let base = try entry.build(weights: source, includeTop: false)
         let channels = base.featureShape(height: side, width: side)[0]
         let model = Sequential([base, GlobalAveragePool2D(), Dense(10, inFeatures: channels)])
         switch configuration.mode {
