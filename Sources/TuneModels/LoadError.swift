@@ -33,6 +33,8 @@ public struct LoadError: Error, Equatable, CustomStringConvertible {
     /// Weight-file tensors a ``CheckpointKeyMap`` could not convert to the model's layout (wrong rank or size), one
     /// line per key.
     public let conversionFailures: [String]
+    /// The weight file the state dictionary came from, when known.
+    public var file: String?
 
     public init(missingKeys: [String] = [], unexpectedKeys: [String] = [], shapeMismatches: [ShapeMismatch] = [],
                 unbuiltLayers: [String] = [], duplicateTargets: [String] = [], conversionFailures: [String] = []) {
@@ -51,7 +53,7 @@ public struct LoadError: Error, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        var lines = ["cannot load the state dictionary: \(missingKeys.count) missing, \(unexpectedKeys.count) "
+        var lines = ["cannot load \(file ?? "the state dictionary"): \(missingKeys.count) missing, \(unexpectedKeys.count) "
                      + "unexpected, \(shapeMismatches.count) with the wrong shape"]
         if !missingKeys.isEmpty {
             lines.append("missing keys (in the model, not in the state dictionary):")

@@ -30,7 +30,16 @@ extension Layer {
     /// the batch (``BatchLanes``).
     public func isSamplewiseWithoutGradient(in context: ForwardContext) -> Bool {
         if GradientMode.isRecording && !trainableParameters().isEmpty { return false }
-        return !mixesSamples(in: context) && ([self] + descendants().map(\.layer)).allSatisfy(\.isBuilt)
+        return !mixesSamples(in: context) && !keepsUnsharedState && ([self] + descendants().map(\.layer)).allSatisfy(\.isBuilt)
+    }
+
+    /// Whether this layer or a sublayer keeps state of its own that a forward pass may change: buffers of any layer
+    /// but BatchNorm (whose statistics the lanes combine, and update once). Run in lanes, such state would see each
+    /// slice of the batch as a batch of its own, so a model that has it runs on whole batches.
+    public var keepsUnsharedState: Bool {
+        ([self] + descendants().map(\.layer)).contains { layer in
+            !(layer is BatchNorm) && layer.namedBuffers().count > layer.children.reduce(0) { $0 + $1.layer.namedBuffers().count }
+        }
     }
 
     /// Whether, in `context`, a sample's output depends on something beyond that sample: a dropout draw (positive

@@ -26,7 +26,8 @@ public final class Trainer {
     public var globalStep = 0
     /// Whether a training step runs as slices of the batch, one per compute thread (``ComputeThreads/laneCount``),
     /// each taken through the whole model by one thread; BatchNorm combines its statistics across the slices, so the
-    /// step computes what one pass over the whole batch does (up to rounding; Dropout draws differently). Turn it off
+    /// step computes what one pass over the whole batch does (up to rounding; Dropout draws differently). A model with
+    /// state of its own beyond BatchNorm's (``Layer/keepsUnsharedState``) always steps on whole batches. Turn it off
     /// for a model with a layer of its own that mixes the samples of a batch in another way.
     public var splitsBatchIntoLanes = true
 
@@ -101,7 +102,8 @@ public final class Trainer {
         guard let targets = batch.targets else { throw TrainingError.missingTargets(epoch: epoch, batch: index) }
         model.zeroGradients()
         let stepSeed = seed &+ UInt64(globalStep) &* 0x9E37_79B9
-        let lanes = splitsBatchIntoLanes ? min(ComputeThreads.laneCount, batch.count) : 1
+        let laneCount = splitsBatchIntoLanes ? min(ComputeThreads.laneCount, batch.count) : 1
+        let lanes = laneCount > 1 && !model.keepsUnsharedState ? laneCount : 1
         let predictions: Tensor, lossTensor: Tensor, laneStep: LaneStep?
         do {
             if lanes > 1 {

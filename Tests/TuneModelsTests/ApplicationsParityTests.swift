@@ -124,14 +124,15 @@ struct ApplicationsReference: Decodable {
         }
     }
 
-    /// Writes torchvision's state dict (as `torch.save` would, through FineTune's zip writer) with formula weights.
-    func writeTorchvisionFile(to path: String) throws {
+    /// Writes torchvision's state dict (as `torch.save` would, through FineTune's zip writer) with formula weights,
+    /// with keys renamed as `renaming` says (to test a damaged file).
+    func writeTorchvisionFile(to path: String, renaming: [String: String] = [:]) throws {
         let torchvision = try #require(torchvision)
         var state = StateDictionary()
         for weight in torchvision.weights {
             let count = weight.shape.reduce(1, *)
             let values = ReferenceFormula.weights(kind: weight.kind, count: count, k: weight.k ?? 0, fanIn: weight.fan_in)
-            try state.append(name: weight.key, tensor: Tensor(shape: Shape(weight.shape), scalars: values),
+            try state.append(name: renaming[weight.key] ?? weight.key, tensor: Tensor(shape: Shape(weight.shape), scalars: values),
                              dtype: weight.dtype == "torch.int64" ? .int64 : .float32)
         }
         try PyTorchZipWriter.write(state, to: path)
@@ -236,5 +237,36 @@ struct ApplicationsParityTests {
         for size in reference.sizes {
             try expectMatches(model, try #require(outputs["\(size)"]), batch: reference.batch, size: size, label: "\(name) torchvision")
         }
+    }
+
+    @Test("a Keras file of another architecture and a state dict with a renamed key are refused naming the file and the keys")
+    func mismatchedFiles() throws {
+        // Keras's own tiny file into VGG16: every VGG parameter missing, every tiny weight unexpected.
+        let tiny = ReferenceFormula.applicationsFolder.appendingPathComponent("keras_tiny.h5").path
+        do {
+            try VGG(flavour: .keras, includeTop: false).loadCheckpoint(path: tiny)
+            Issue.record("a file of another architecture loaded")
+        } catch let error as LoadError {
+            #expect(error.file == tiny)
+            #expect(error.missingKeys.first == "block1.conv1.weight" && error.unexpectedKeys.first == "conv1/0", "\(error)")
+            #expect("\(error)".hasPrefix("cannot load \(tiny): 26 missing, 10 unexpected"), "\(error)")    // its `predictions` is left out as a top
+        }
+        // torchvision's MobileNetV2 with one key renamed.
+        let reference = try ApplicationsReference.load("mobilenetv2")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-renamed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("mobilenet_v2.pth").path
+        try reference.writeTorchvisionFile(to: path, renaming: ["features.3.conv.1.0.weight": "features.3.conv.1.0.kernel"])
+        do {
+            try MobileNetV2(flavour: .torchvision).loadCheckpoint(path: path)
+            Issue.record("a state dict with a renamed key loaded")
+        } catch let error as LoadError {
+            #expect(error.missingKeys == ["block_2.depthwise.weight"], "\(error)")
+            #expect(error.unexpectedKeys == ["features.3.conv.1.0.kernel"], "\(error)")
+            #expect("\(error)".contains(path), "\(error)")
+        }
+        // The same file read as a Keras-flavour model: its keys are not Keras's.
+        #expect(throws: LoadError.self) { try MobileNetV2(flavour: .keras).loadCheckpoint(path: path) }
     }
 }

@@ -52,6 +52,29 @@ struct LaneStepTests {
         }
     }
 
+    @Test("a model with state of its own beyond BatchNorm's steps on whole batches, so its state sees each batch once")
+    func statefulLayerKeepsWholeBatches() throws {
+        let model = Sequential {
+            Dense(4, inFeatures: 2, generator: WeightGenerator(seed: 3))
+            StepCounterLayer()
+            BatchNorm(channels: 4)
+            Dense(2, inFeatures: 4, generator: WeightGenerator(seed: 4))
+        }
+        #expect(model.keepsUnsharedState)
+        #expect(!Self.makeModel().keepsUnsharedState, "BatchNorm's statistics are combined across lanes")
+        let trainer = Trainer(model: model, optimizer: SGD(learningRate: 0.1),
+                              loss: .sparseCategoricalCrossEntropy(fromLogits: true), metrics: [])
+        let batch = try Batch(inputs: Tensor(shape: [4, 2], scalars: [1, 2, 3, 4, 5, 6, 7, 8]),
+                              targets: Tensor(shape: [4], scalars: [0, 1, 0, 1]))
+        ComputeThreads.resetUsage()
+        _ = try ComputeThreads.withPolicy(.fixed(2)) {
+            try ComputeThreads.$laneMode.withValue(.always) { try trainer.trainStep(batch) }
+        }
+        let counter = try #require(model.namedBuffers().first { $0.path.hasSuffix("count") }?.tensor)
+        #expect(counter.scalars == [1], "the counter saw the batch once")
+        #expect(ComputeThreads.usage.laneSecondsByCount[2] ?? 0 == 0)
+    }
+
     @Test("a lane that fails stops the others waiting at the next exchange, and its own error is the one thrown")
     func failingLane() throws {
         let group = LaneGroup(sliceSizes: [2, 2])

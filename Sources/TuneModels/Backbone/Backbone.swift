@@ -42,9 +42,15 @@ public protocol ImageBackbone: Backbone {
 extension Backbone {
     /// Loads the weight file at `path` (`.pth`, zip or legacy, or `.safetensors`) through ``checkpointKeyMap``,
     /// strictly: every parameter and buffer must be there with its shape, and nothing else may be left over.
+    /// - Throws: ``LoadError`` naming the file and every missing, unexpected or mis-shaped key; the readers' errors.
     public func loadCheckpoint(path: String) throws {
         let state = try WeightFile.read(path: path).tensors
-        try load(try checkpointKeyMap.apply(to: state, file: path), strict: true)
+        do {
+            try load(try checkpointKeyMap.apply(to: state, file: path), strict: true)
+        } catch var error as LoadError {
+            error.file = path
+            throw error
+        }
     }
 
     /// The names of ``blocks`` as the stages call them (`block 0` …).

@@ -6,7 +6,7 @@ extension MobileNet {
     /// The registry's MobileNet entries, one per Keras width.
     static let registryEntries: [ModelEntry] = MobileNetConfiguration.standardWidths.map { width in
         let configuration = MobileNetConfiguration(widthMultiplier: width)
-        return ModelEntry(name: configuration.name, family: "MobileNet", inputSize: 224, preprocessing: .symmetric,
+        return ModelEntry(name: configuration.name, family: "MobileNet", flavour: .keras, inputSize: 224, preprocessing: .symmetric,
                           weights: nil) { includeTop, classCount in
             MobileNet(configuration: configuration, includeTop: includeTop, classCount: classCount)
         }

@@ -10,7 +10,7 @@ extension MobileNetV2 {
         + [entry(MobileNetV2Configuration(), flavour: .torchvision)]
 
     private static func entry(_ configuration: MobileNetV2Configuration, flavour: ArchitectureFlavour) -> ModelEntry {
-        ModelEntry(name: registryName(configuration, flavour: flavour), family: "MobileNetV2", inputSize: 224,
+        ModelEntry(name: registryName(configuration, flavour: flavour), family: "MobileNetV2", flavour: flavour, inputSize: 224,
                    preprocessing: flavour == .keras ? .symmetric : .imageNet, weights: nil) { includeTop, classCount in
             MobileNetV2(configuration: configuration, flavour: flavour, includeTop: includeTop, classCount: classCount)
         }

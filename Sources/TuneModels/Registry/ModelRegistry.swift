@@ -8,6 +8,9 @@ public struct ModelEntry: Sendable {
     public let name: String
     /// The family the architecture belongs to (`EfficientNet-Lite`).
     public let family: String
+    /// Whose build of the architecture it follows, where Keras and torchvision differ; `nil` for a family with one
+    /// build (EfficientNet-Lite, a user's own).
+    public let flavour: ArchitectureFlavour?
     /// The square input size the weights were trained at.
     public let inputSize: Int
     /// The normalization the weights expect on RGB 0…255 input.
@@ -17,10 +20,11 @@ public struct ModelEntry: Sendable {
     private let builder: @Sendable (_ includeTop: Bool, _ classCount: Int) -> any ImageBackbone
 
     /// An entry that builds its model (random weights) with `build(includeTop, classCount)`.
-    public init(name: String, family: String, inputSize: Int, preprocessing: Normalization, weights: PretrainedWeights?,
-                build: @escaping @Sendable (_ includeTop: Bool, _ classCount: Int) -> any ImageBackbone) {
+    public init(name: String, family: String, flavour: ArchitectureFlavour? = nil, inputSize: Int, preprocessing: Normalization,
+                weights: PretrainedWeights?, build: @escaping @Sendable (_ includeTop: Bool, _ classCount: Int) -> any ImageBackbone) {
         self.name = name.lowercased()
         self.family = family
+        self.flavour = flavour
         self.inputSize = inputSize
         self.preprocessing = preprocessing
         self.weights = weights

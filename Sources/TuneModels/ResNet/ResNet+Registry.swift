@@ -5,7 +5,7 @@ import TuneNN
 extension ResNet {
     /// The registry's ResNet entries, Keras flavour first.
     static let registryEntries: [ModelEntry] = ArchitectureFlavour.allCases.map { flavour in
-        ModelEntry(name: flavour == .keras ? "resnet50" : "torchvision-resnet50", family: "ResNet", inputSize: 224,
+        ModelEntry(name: flavour == .keras ? "resnet50" : "torchvision-resnet50", family: "ResNet", flavour: flavour, inputSize: 224,
                    preprocessing: flavour == .keras ? .caffe : .imageNet, weights: nil) { includeTop, classCount in
             ResNet(configuration: .resnet50, flavour: flavour, includeTop: includeTop, classCount: classCount)
         }

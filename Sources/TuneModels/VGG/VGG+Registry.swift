@@ -6,7 +6,7 @@ extension VGG {
     /// The registry's VGG entries, Keras flavour first.
     static let registryEntries: [ModelEntry] = ArchitectureFlavour.allCases.map { flavour in
         let name = flavour == .keras ? "vgg16" : "torchvision-vgg16"
-        return ModelEntry(name: name, family: "VGG", inputSize: 224, preprocessing: flavour == .keras ? .caffe : .imageNet,
+        return ModelEntry(name: name, family: "VGG", flavour: flavour, inputSize: 224, preprocessing: flavour == .keras ? .caffe : .imageNet,
                           weights: nil) { includeTop, classCount in
             VGG(configuration: .vgg16, flavour: flavour, includeTop: includeTop, classCount: classCount)
         }
