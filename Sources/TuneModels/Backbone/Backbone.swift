@@ -53,10 +53,37 @@ extension Backbone {
         }
     }
 
+    /// Loads `weights` as registry entry `name` names them: the installed pretrained file, a file given, or nothing.
+    func load(_ weights: WeightsSource, asEntry name: String, cache: WeightCache) throws {
+        if let path = try weights.path(for: try ModelRegistry.entry(named: name), cache: cache) { try loadCheckpoint(path: path) }
+    }
+
     /// The names of ``blocks`` as the stages call them (`block 0` …).
     public var blockStageNames: [String] {
         let blockIDs = Set(blocks.map(ObjectIdentifier.init))
         return featureStages.filter { stage in stage.layers.contains { blockIDs.contains(ObjectIdentifier($0)) } }.map(\.name)
+    }
+}
+
+extension ImageBackbone {
+    /// The feature extractor's output for `[N, 3, H, W]` input: runs the ``Backbone/featureStages``, the leading ones
+    /// that need no gradient as slices of the batch in lanes.
+    public func featureMap(_ input: Tensor, context: ForwardContext = .inference) throws -> Tensor {
+        guard input.shape.rank == 4, input.shape[1] == 3 else {
+            throw LayerError.shapeMismatch(layer: kind, expected: "[N, 3, H, W]", got: input.shape)
+        }
+        let stages = featureStages
+        return try stages.run(input, range: 0..<stages.count, context: context)
+    }
+
+    /// The feature map of `input`, or with a top the logits of its global average, through `dropout` when there is
+    /// one: what a backbone whose classifier reads pooled features returns.
+    func mapOrPooledLogits(_ input: Tensor, dropout: Dropout?, predictions: Dense?, context: ForwardContext) throws -> Tensor {
+        let map = try featureMap(input, context: context)
+        guard let predictions else { return map }
+        var pooled = try map.globalAveragePool2d()
+        if let dropout { pooled = try dropout(pooled, context: context) }
+        return try predictions(pooled, context: context)
     }
 }
 

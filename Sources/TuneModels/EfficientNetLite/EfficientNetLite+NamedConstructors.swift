@@ -9,9 +9,7 @@ extension EfficientNetLite {
                             classCount: Int = 1000, cache: WeightCache = WeightCache()) throws {
         self.init(variant: variant, includeTop: includeTop, classCount: classCount)
         guard weights != .none else { return }
-        if let path = try weights.path(for: try ModelRegistry.entry(named: variant.name), cache: cache) {
-            try loadCheckpoint(path: path)
-        }
+        try load(weights, asEntry: variant.name, cache: cache)
     }
 }
 

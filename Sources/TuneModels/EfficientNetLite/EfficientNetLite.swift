@@ -98,15 +98,6 @@ public final class EfficientNetLite: Layer {
     /// Indices of the blocks that add their input to their output.
     var residualBlockIndices: [Int] { blockConfigurations.filter(\.hasResidual).map(\.index) }
 
-    /// Stem, blocks and head: `[N, 3, H, W] → [N, 1280, ⌈H/32⌉, ⌈W/32⌉]` (after the head's BN and ReLU6). Runs the
-    /// ``featureStages``, the leading ones that need no gradient as slices of the batch in lanes.
-    public func featureMap(_ input: Tensor, context: ForwardContext = .inference) throws -> Tensor {
-        guard input.shape.rank == 4, input.shape[1] == 3 else {
-            throw LayerError.shapeMismatch(layer: kind, expected: "[N, 3, H, W]", got: input.shape)
-        }
-        let stages = featureStages
-        return try stages.run(input, range: 0..<stages.count, context: context)
-    }
 
     /// The globally average-pooled feature map: `[N, 1280]`, what the classifier reads.
     public func features(_ input: Tensor, context: ForwardContext = .inference) throws -> Tensor {

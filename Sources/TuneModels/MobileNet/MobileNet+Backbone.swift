@@ -56,27 +56,17 @@ extension MobileNet: ImageBackbone {
     /// Keras files (``KerasWeights`` keys `<layer>/<index>`: `conv1`, `conv1_bn`, `conv_dw_<id>`, `conv_dw_<id>_bn`,
     /// `conv_pw_<id>`, `conv_pw_<id>_bn`, `conv_preds`). Without the top, the file's classifier is left out.
     public var checkpointKeyMap: CheckpointKeyMap {
-        var table: [String: CheckpointKeyMap.Target] = [:]
-        func norm(_ layer: String, _ path: String) {
-            for (index, part) in ["weight", "bias", "running_mean", "running_var"].enumerated() {
-                table["\(layer)/\(index)"] = .init("\(path).\(part)")
-            }
-        }
-        table["conv1/0"] = .init("conv1.weight", .kerasConvolutionKernel)
-        norm("conv1_bn", "conv1_bn")
+        var table = KeyMapTable(.keras)
+        table.convolution(keras: "conv1", path: "conv1")
+        table.batchNorm(keras: "conv1_bn", path: "conv1_bn")
         for block in separableBlocks {
             let (id, path) = (block.settings.id, "block_\(block.settings.id)")
-            table["conv_dw_\(id)/0"] = .init("\(path).depthwise.weight", .kerasDepthwiseKernel)
-            norm("conv_dw_\(id)_bn", "\(path).depthwise_bn")
-            table["conv_pw_\(id)/0"] = .init("\(path).pointwise.weight", .kerasConvolutionKernel)
-            norm("conv_pw_\(id)_bn", "\(path).pointwise_bn")
+            table.convolution(keras: "conv_dw_\(id)", path: "\(path).depthwise", depthwise: true)
+            table.batchNorm(keras: "conv_dw_\(id)_bn", path: "\(path).depthwise_bn")
+            table.convolution(keras: "conv_pw_\(id)", path: "\(path).pointwise")
+            table.batchNorm(keras: "conv_pw_\(id)_bn", path: "\(path).pointwise_bn")
         }
-        table["conv_preds/0"] = .init("predictions.weight", .kerasPointwiseKernelAsDense)
-        table["conv_preds/1"] = .init("predictions.bias")
-        let (includeTop, finalTable) = (includeTop, table)
-        return CheckpointKeyMap(targets: { key in
-            if !includeTop, key.hasPrefix("conv_preds/") { return nil }
-            return finalTable[key] ?? .init(key)
-        })
+        table.dense(keras: "conv_preds", path: "predictions", conversion: .kerasPointwiseKernelAsDense, isTop: true)
+        return table.map(includeTop: includeTop)
     }
 }

@@ -17,8 +17,6 @@ extension MobileNet {
     public convenience init(configuration: MobileNetConfiguration = MobileNetConfiguration(), weights: WeightsSource,
                             includeTop: Bool = true, classCount: Int = 1000, cache: WeightCache = WeightCache()) throws {
         self.init(configuration: configuration, includeTop: includeTop, classCount: classCount)
-        if let path = try weights.path(for: try ModelRegistry.entry(named: configuration.name), cache: cache) {
-            try loadCheckpoint(path: path)
-        }
+        try load(weights, asEntry: configuration.name, cache: cache)
     }
 }

@@ -66,46 +66,27 @@ extension MobileNetV2: ImageBackbone {
     /// (`features.0.0.weight`, `features.<i>.conv.…`, `features.18.*`, `classifier.1.*`), by flavour. Without the top,
     /// the file's classifier is left out.
     public var checkpointKeyMap: CheckpointKeyMap {
-        var table: [String: CheckpointKeyMap.Target] = [:]
-        let keras = flavour == .keras
-        func convolution(_ kerasLayer: String, _ torchKey: String, _ path: String, depthwise: Bool = false) {
-            if keras {
-                table["\(kerasLayer)/0"] = .init("\(path).weight", depthwise ? .kerasDepthwiseKernel : .kerasConvolutionKernel)
-            } else {
-                table["\(torchKey).weight"] = .init("\(path).weight")
-            }
-        }
-        func norm(_ kerasLayer: String, _ torchKey: String, _ path: String) {
-            for (index, part) in ["weight", "bias", "running_mean", "running_var"].enumerated() {
-                table[keras ? "\(kerasLayer)/\(index)" : "\(torchKey).\(part)"] = .init("\(path).\(part)")
-            }
-        }
-        convolution("Conv1", "features.0.0", "stem")
-        norm("bn_Conv1", "features.0.1", "stem_bn")
+        var table = KeyMapTable(flavour)
+        table.convolution(keras: "Conv1", torchvision: "features.0.0", path: "stem")
+        table.batchNorm(keras: "bn_Conv1", torchvision: "features.0.1", path: "stem_bn")
         for block in invertedResidualBlocks {
             let settings = block.settings
             let (prefix, feature, path) = (settings.kerasPrefix, "features.\(settings.index + 1).conv", "block_\(settings.index)")
             // torchvision's `conv` Sequential: [expand (conv, BN)], depthwise (conv, BN), project conv, project BN.
             let offset = settings.hasExpansion ? 1 : 0
             if settings.hasExpansion {
-                convolution("\(prefix)expand", "\(feature).0.0", "\(path).expand")
-                norm("\(prefix)expand_BN", "\(feature).0.1", "\(path).expand_bn")
+                table.convolution(keras: "\(prefix)expand", torchvision: "\(feature).0.0", path: "\(path).expand")
+                table.batchNorm(keras: "\(prefix)expand_BN", torchvision: "\(feature).0.1", path: "\(path).expand_bn")
             }
-            convolution("\(prefix)depthwise", "\(feature).\(offset).0", "\(path).depthwise", depthwise: true)
-            norm("\(prefix)depthwise_BN", "\(feature).\(offset).1", "\(path).depthwise_bn")
-            convolution("\(prefix)project", "\(feature).\(offset + 1)", "\(path).project")
-            norm("\(prefix)project_BN", "\(feature).\(offset + 2)", "\(path).project_bn")
+            table.convolution(keras: "\(prefix)depthwise", torchvision: "\(feature).\(offset).0", path: "\(path).depthwise", depthwise: true)
+            table.batchNorm(keras: "\(prefix)depthwise_BN", torchvision: "\(feature).\(offset).1", path: "\(path).depthwise_bn")
+            table.convolution(keras: "\(prefix)project", torchvision: "\(feature).\(offset + 1)", path: "\(path).project")
+            table.batchNorm(keras: "\(prefix)project_BN", torchvision: "\(feature).\(offset + 2)", path: "\(path).project_bn")
         }
         let last = "features.\(invertedResidualBlocks.count + 1)"
-        convolution("Conv_1", "\(last).0", "head")
-        norm("Conv_1_bn", "\(last).1", "head_bn")
-        let (weight, bias) = keras ? ("predictions/0", "predictions/1") : ("classifier.1.weight", "classifier.1.bias")
-        table[weight] = .init("predictions.weight", keras ? .kerasDenseKernel : .none)
-        table[bias] = .init("predictions.bias")
-        let (includeTop, finalTable, topKeys) = (includeTop, table, Set([weight, bias]))
-        return CheckpointKeyMap(targets: { key in
-            if !includeTop, topKeys.contains(key) { return nil }
-            return finalTable[key] ?? .init(key)
-        })
+        table.convolution(keras: "Conv_1", torchvision: "\(last).0", path: "head")
+        table.batchNorm(keras: "Conv_1_bn", torchvision: "\(last).1", path: "head_bn")
+        table.dense(keras: "predictions", torchvision: "classifier.1", path: "predictions", isTop: true)
+        return table.map(includeTop: includeTop)
     }
 }

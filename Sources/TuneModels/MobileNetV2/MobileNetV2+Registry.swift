@@ -27,10 +27,7 @@ extension MobileNetV2 {
                             flavour: ArchitectureFlavour = .keras, weights: WeightsSource, includeTop: Bool = true,
                             classCount: Int = 1000, cache: WeightCache = WeightCache()) throws {
         self.init(configuration: configuration, flavour: flavour, includeTop: includeTop, classCount: classCount)
-        let name = Self.registryName(configuration, flavour: flavour)
-        if let path = try weights.path(for: try ModelRegistry.entry(named: name), cache: cache) {
-            try loadCheckpoint(path: path)
-        }
+        try load(weights, asEntry: Self.registryName(configuration, flavour: flavour), cache: cache)
     }
 }
 

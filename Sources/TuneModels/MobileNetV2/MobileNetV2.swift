@@ -63,21 +63,9 @@ public final class MobileNetV2: Layer {
         markBuilt()
     }
 
-    /// Stem, blocks and head: `[N, 3, H, W] → [N, 1280, ⌈H/32⌉, ⌈W/32⌉]`, through the ``featureStages``.
-    public func featureMap(_ input: Tensor, context: ForwardContext = .inference) throws -> Tensor {
-        guard input.shape.rank == 4, input.shape[1] == 3 else {
-            throw LayerError.shapeMismatch(layer: kind, expected: "[N, 3, H, W]", got: input.shape)
-        }
-        let stages = featureStages
-        return try stages.run(input, range: 0..<stages.count, context: context)
-    }
 
     /// Logits `[N, classCount]` with the top, else the feature map.
     public override func forward(_ input: Tensor, context: ForwardContext) throws -> Tensor {
-        let map = try featureMap(input, context: context)
-        guard let predictions else { return map }
-        var pooled = try map.globalAveragePool2d()
-        if let dropout { pooled = try dropout(pooled, context: context) }
-        return try predictions(pooled, context: context)
+        try mapOrPooledLogits(input, dropout: dropout, predictions: predictions, context: context)
     }
 }

@@ -67,44 +67,24 @@ extension ResNet: ImageBackbone {
     /// `conv5_block3_3_bn`, `predictions`) or torchvision state dicts (`conv1.weight`, `bn1.*`, `layer1.0.conv1.weight`,
     /// `layer1.0.downsample.0/1.*`, `fc.*`), by flavour. Without the top, the file's classifier is left out.
     public var checkpointKeyMap: CheckpointKeyMap {
-        var table: [String: CheckpointKeyMap.Target] = [:]
-        var top: Set<String> = []
-        let keras = flavour == .keras
-        func convolution(keras kerasLayer: String, torchvision torchKey: String, path: String) {
-            if keras {
-                table["\(kerasLayer)/0"] = .init("\(path).weight", .kerasConvolutionKernel)
-                table["\(kerasLayer)/1"] = .init("\(path).bias")
-            } else {
-                table["\(torchKey).weight"] = .init("\(path).weight")
-            }
-        }
-        func norm(keras kerasLayer: String, torchvision torchKey: String, path: String) {
-            let parts = ["weight", "bias", "running_mean", "running_var"]
-            for (index, part) in parts.enumerated() {
-                table[keras ? "\(kerasLayer)/\(index)" : "\(torchKey).\(part)"] = .init("\(path).\(part)")
-            }
-        }
-        convolution(keras: "conv1_conv", torchvision: "conv1", path: "conv1")
-        norm(keras: "conv1_bn", torchvision: "bn1", path: "bn1")
+        var table = KeyMapTable(flavour)
+        let hasBias = flavour == .keras
+        table.convolution(keras: "conv1_conv", torchvision: "conv1", path: "conv1", hasBias: hasBias)
+        table.batchNorm(keras: "conv1_bn", torchvision: "bn1", path: "bn1")
         for block in bottlenecks {
             let (kerasName, torchName) = (block.settings.kerasName, block.settings.torchvisionName)
             for index in 1...3 {
-                convolution(keras: "\(kerasName)_\(index)_conv", torchvision: "\(torchName).conv\(index)", path: "\(kerasName).conv\(index)")
-                norm(keras: "\(kerasName)_\(index)_bn", torchvision: "\(torchName).bn\(index)", path: "\(kerasName).bn\(index)")
+                table.convolution(keras: "\(kerasName)_\(index)_conv", torchvision: "\(torchName).conv\(index)",
+                                  path: "\(kerasName).conv\(index)", hasBias: hasBias)
+                table.batchNorm(keras: "\(kerasName)_\(index)_bn", torchvision: "\(torchName).bn\(index)", path: "\(kerasName).bn\(index)")
             }
             if block.settings.hasProjection {
-                convolution(keras: "\(kerasName)_0_conv", torchvision: "\(torchName).downsample.0", path: "\(kerasName).shortcut")
-                norm(keras: "\(kerasName)_0_bn", torchvision: "\(torchName).downsample.1", path: "\(kerasName).shortcut_bn")
+                table.convolution(keras: "\(kerasName)_0_conv", torchvision: "\(torchName).downsample.0",
+                                  path: "\(kerasName).shortcut", hasBias: hasBias)
+                table.batchNorm(keras: "\(kerasName)_0_bn", torchvision: "\(torchName).downsample.1", path: "\(kerasName).shortcut_bn")
             }
         }
-        let (weight, bias) = keras ? ("predictions/0", "predictions/1") : ("fc.weight", "fc.bias")
-        table[weight] = .init("predictions.weight", keras ? .kerasDenseKernel : .none)
-        table[bias] = .init("predictions.bias")
-        top = [weight, bias]
-        let (includeTop, finalTable, topKeys) = (includeTop, table, top)
-        return CheckpointKeyMap(targets: { key in
-            if !includeTop, topKeys.contains(key) { return nil }
-            return finalTable[key] ?? .init(key)
-        })
+        table.dense(keras: "predictions", torchvision: "fc", path: "predictions", isTop: true)
+        return table.map(includeTop: includeTop)
     }
 }

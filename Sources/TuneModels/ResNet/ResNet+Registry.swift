@@ -17,10 +17,7 @@ extension ResNet {
                             weights: WeightsSource, includeTop: Bool = true, classCount: Int = 1000,
                             cache: WeightCache = WeightCache()) throws {
         self.init(configuration: configuration, flavour: flavour, includeTop: includeTop, classCount: classCount)
-        let name = flavour == .keras ? configuration.name : "torchvision-" + configuration.name
-        if let path = try weights.path(for: try ModelRegistry.entry(named: name), cache: cache) {
-            try loadCheckpoint(path: path)
-        }
+        try load(weights, asEntry: flavour == .keras ? configuration.name : "torchvision-" + configuration.name, cache: cache)
     }
 }
 

@@ -54,19 +54,9 @@ public final class ResNet: Layer {
         markBuilt()
     }
 
-    /// Stem and bottlenecks: `[N, 3, H, W] → [N, 2048, ⌈H/32⌉, ⌈W/32⌉]`, through the ``featureStages``.
-    public func featureMap(_ input: Tensor, context: ForwardContext = .inference) throws -> Tensor {
-        guard input.shape.rank == 4, input.shape[1] == 3 else {
-            throw LayerError.shapeMismatch(layer: kind, expected: "[N, 3, H, W]", got: input.shape)
-        }
-        let stages = featureStages
-        return try stages.run(input, range: 0..<stages.count, context: context)
-    }
 
     /// Logits `[N, classCount]` with the top, else the feature map.
     public override func forward(_ input: Tensor, context: ForwardContext) throws -> Tensor {
-        let map = try featureMap(input, context: context)
-        guard let predictions else { return map }
-        return try predictions(map.globalAveragePool2d(), context: context)
+        try mapOrPooledLogits(input, dropout: nil, predictions: predictions, context: context)
     }
 }

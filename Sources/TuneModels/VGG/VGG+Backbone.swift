@@ -52,43 +52,22 @@ extension VGG: ImageBackbone {
     /// `predictions`) or torchvision state dicts (`features.<i>.weight`, `classifier.0/3/6.*`), by flavour. Without
     /// the top, the file's top is left out.
     public var checkpointKeyMap: CheckpointKeyMap {
-        var table: [String: CheckpointKeyMap.Target] = [:]
-        var topKeys: Set<String> = []
+        var table = KeyMapTable(flavour)
         var featureIndex = 0    // torchvision's `features` Sequential: conv, ReLU, … , pool per block
         for (blockIndex, block) in vggBlocks.enumerated() {
             for convolutionIndex in block.convolutions.indices {
-                let path = "block\(blockIndex + 1).conv\(convolutionIndex + 1)"
-                switch flavour {
-                case .keras:
-                    let layer = "block\(blockIndex + 1)_conv\(convolutionIndex + 1)"
-                    table["\(layer)/0"] = .init("\(path).weight", .kerasConvolutionKernel)
-                    table["\(layer)/1"] = .init("\(path).bias")
-                case .torchvision:
-                    table["features.\(featureIndex).weight"] = .init("\(path).weight")
-                    table["features.\(featureIndex).bias"] = .init("\(path).bias")
-                }
+                table.convolution(keras: "block\(blockIndex + 1)_conv\(convolutionIndex + 1)", torchvision: "features.\(featureIndex)",
+                                  path: "block\(blockIndex + 1).conv\(convolutionIndex + 1)", hasBias: true)
                 featureIndex += 2
             }
             featureIndex += 1
         }
         let side = VGGConfiguration.topFeatureSide
-        let top: [(keras: String, torchvision: String, path: String, conversion: TensorConversion)] = [
-            ("fc1", "classifier.0", "fc1",
-             .kerasDenseKernelAfterFlatten(channels: configuration.featureChannels, height: side, width: side)),
-            ("fc2", "classifier.3", "fc2", .kerasDenseKernel),
-            ("predictions", "classifier.6", "predictions", .kerasDenseKernel),
-        ]
-        for layer in top {
-            let (weight, bias) = flavour == .keras ? ("\(layer.keras)/0", "\(layer.keras)/1")
-                                                   : ("\(layer.torchvision).weight", "\(layer.torchvision).bias")
-            table[weight] = .init("\(layer.path).weight", flavour == .keras ? layer.conversion : .none)
-            table[bias] = .init("\(layer.path).bias")
-            topKeys.formUnion([weight, bias])
-        }
-        let (includeTop, finalTable, finalTopKeys) = (includeTop, table, topKeys)
-        return CheckpointKeyMap(targets: { key in
-            if !includeTop, finalTopKeys.contains(key) { return nil }
-            return finalTable[key] ?? .init(key)
-        })
+        table.dense(keras: "fc1", torchvision: "classifier.0", path: "fc1",
+                    conversion: .kerasDenseKernelAfterFlatten(channels: configuration.featureChannels, height: side, width: side),
+                    isTop: true)
+        table.dense(keras: "fc2", torchvision: "classifier.3", path: "fc2", isTop: true)
+        table.dense(keras: "predictions", torchvision: "classifier.6", path: "predictions", isTop: true)
+        return table.map(includeTop: includeTop)
     }
 }

@@ -67,15 +67,6 @@ public final class VGG: Layer {
         markBuilt()
     }
 
-    /// The five blocks: `[N, 3, H, W] → [N, 512, ⌊H/32⌋, ⌊W/32⌋]`. Runs the ``featureStages`` (the leading ones that
-    /// need no gradient as slices of the batch in lanes).
-    public func featureMap(_ input: Tensor, context: ForwardContext = .inference) throws -> Tensor {
-        guard input.shape.rank == 4, input.shape[1] == 3 else {
-            throw LayerError.shapeMismatch(layer: kind, expected: "[N, 3, H, W]", got: input.shape)
-        }
-        let stages = featureStages
-        return try stages.run(input, range: 0..<stages.count, context: context)
-    }
 
     /// Logits `[N, classCount]` with the top, else the feature map.
     public override func forward(_ input: Tensor, context: ForwardContext) throws -> Tensor {
