@@ -45,13 +45,19 @@ public enum KerasWeights {
         }
     }
 
+    /// Where a legacy file keeps its layers: the root group (weights only) or `model_weights` (a whole-model file).
+    /// Object paths inside the HDF5 file, not paths on disk.
+    private static let legacyRoots = ["/", "/model_weights"]
+    /// Where a Keras 3 `.weights.h5` keeps its layers (an object path inside the file).
+    private static let keras3Layers = "/layers"
+
     private static func layout(of file: HDF5File) throws -> (layout: Layout, root: String) {
-        for root in ["/", "/model_weights"] where file.exists(root) {
+        for root in legacyRoots where file.exists(root) {
             if try file.kind(of: root) == .group, try hasLayerNames(file, group: root) {
                 return (.legacy, root)
             }
         }
-        if file.exists("/layers"), try file.kind(of: "/layers") == .group { return (.keras3, "/layers") }
+        if file.exists(keras3Layers), try file.kind(of: keras3Layers) == .group { return (.keras3, keras3Layers) }
         throw FormatError.notKerasWeights(file: file.path, message: "it has no `layer_names` attribute (a Keras .h5 weight "
                                           + "file) and no `/layers` group (a Keras 3 .weights.h5 file)")
     }
@@ -112,8 +118,8 @@ public enum KerasWeights {
                     throw FormatError.notKerasWeights(file: file.path, message: "layer \(layer) names weight \(weight) in "
                                                       + "weight_names but the file has no dataset \(dataset)")
                 }
-                try state.append(name: "\(layer)/\(index)", tensor: try tensor(file, dataset), dtype: try dtype(file, dataset),
-                                 file: file.path, sourceName: weight)
+                let (tensor, dtype) = try entry(file, dataset)
+                try state.append(name: "\(layer)/\(index)", tensor: tensor, dtype: dtype, file: file.path, sourceName: weight)
             }
         }
         return state
@@ -123,7 +129,7 @@ public enum KerasWeights {
 
     private static func readKeras3(_ file: HDF5File) throws -> StateDictionary {
         var state = StateDictionary()
-        try collectKeras3(file, group: "/layers", layerPath: [], into: &state)
+        try collectKeras3(file, group: keras3Layers, layerPath: [], into: &state)
         return state
     }
 
@@ -146,8 +152,8 @@ public enum KerasWeights {
                 }
                 for index in indices {
                     let dataset = "\(vars)/\(index)"
-                    try state.append(name: path.joined(separator: "/") + "/\(index)", tensor: try tensor(file, dataset),
-                                     dtype: try dtype(file, dataset), file: file.path)
+                    let (tensor, dtype) = try entry(file, dataset)
+                    try state.append(name: path.joined(separator: "/") + "/\(index)", tensor: tensor, dtype: dtype, file: file.path)
                 }
             }
             let nested = "\(layerGroup)/layers"
@@ -157,18 +163,20 @@ public enum KerasWeights {
 
     // MARK: Tensors
 
-    private static func tensor(_ file: HDF5File, _ dataset: String) throws -> Tensor {
-        let (shape, _) = try file.datasetInfo(dataset)
-        let values = try file.readFloats(dataset)
+    /// Dataset `dataset` as a tensor, with the element type the file stored.
+    private static func entry(_ file: HDF5File, _ dataset: String) throws -> (tensor: Tensor, dtype: WeightDType) {
+        let (shape, type, values) = try file.readNumeric(dataset)
         do {
-            return try Tensor(shape: Shape(shape), scalars: values)
+            return (try Tensor(shape: Shape(shape), scalars: values), try dtype(type, file: file, dataset: dataset))
+        } catch let error as FormatError {
+            throw error
         } catch {
             throw FormatError.invalidTensor(file: file.path, key: dataset, message: "\(error)")
         }
     }
 
-    private static func dtype(_ file: HDF5File, _ dataset: String) throws -> WeightDType {
-        switch try file.datasetInfo(dataset).type {
+    private static func dtype(_ type: HDF5File.ElementType, file: HDF5File, dataset: String) throws -> WeightDType {
+        switch type {
         case .float(bytes: 4): return .float32
         case .float(bytes: 8): return .float64
         case .float(bytes: 2): return .float16

@@ -38,7 +38,7 @@ extension Layer {
     /// slice of the batch as a batch of its own, so a model that has it runs on whole batches.
     public var keepsUnsharedState: Bool {
         ([self] + descendants().map(\.layer)).contains { layer in
-            !(layer is BatchNorm) && layer.namedBuffers().count > layer.children.reduce(0) { $0 + $1.layer.namedBuffers().count }
+            !(layer is BatchNorm) && layer.hasOwnBuffers
         }
     }
 

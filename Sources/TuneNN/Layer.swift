@@ -92,6 +92,9 @@ open class Layer {
         }
     }
 
+    /// Whether this layer itself (not a sublayer) keeps buffers.
+    public var hasOwnBuffers: Bool { !bufferSlots.isEmpty }
+
     /// Every buffer of this layer and its sublayers, with dotted paths.
     public func namedBuffers() -> [(path: String, tensor: Tensor)] {
         bufferSlots.map { ($0.name, $0.tensor) } + childSlots.flatMap { child in

@@ -195,6 +195,13 @@ package final class HDF5File: @unchecked Sendable {
     /// The values of numeric dataset `dataset`, converted to `Float` by libhdf5, in row-major order.
     /// - Throws: when it is not numeric or holds more than `limit` elements.
     package func readFloats(_ dataset: String, limit: Int = 1 << 31) throws(FormatError) -> [Float] {
+        try readNumeric(dataset, limit: limit).values
+    }
+
+    /// Dataset `dataset`'s dimensions, stored element type and values converted to `Float`, its header read once.
+    /// - Throws: when it is not numeric or holds more than `limit` elements.
+    package func readNumeric(_ dataset: String, limit: Int = 1 << 31) throws(FormatError)
+        -> (shape: [Int], type: ElementType, values: [Float]) {
         let (shape, type) = try datasetInfo(dataset)
         switch type {
         case .float, .integer: break
@@ -209,14 +216,14 @@ package final class HDF5File: @unchecked Sendable {
             count = product
         }
         var values = [Float](repeating: 0, count: count)
-        guard count > 0 else { return values }
+        guard count > 0 else { return (shape, type, values) }
         _ = try withObject(dataset, "read") { id -> Bool? in
             let status = values.withUnsafeMutableBytes {
                 H5Dread(id, finetune_h5_native_float(), finetune_h5_all(), finetune_h5_all(), finetune_h5_default(), $0.baseAddress)
             }
             return status >= 0 ? true : nil
         }
-        return values
+        return (shape, type, values)
     }
 
     // MARK: Writing
