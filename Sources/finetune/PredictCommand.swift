@@ -10,6 +10,8 @@ struct PredictCommand: ParsableCommand {
     )
 
     @Option(help: "The model (see `finetune models list`).") var model = "efficientnet-lite0"
+    @Option(help: "Its weights: a file of the model's own flavour (Keras .h5, torchvision .pth, …) instead of its installed ImageNet weights.")
+    var weights: String?
     @Option(help: "How many classes to print per image.") var top = 5
     @Flag(help: "Print JSON: [{\"file\", \"top\": [{\"index\", \"label\", \"probability\"}]}].") var json = false
     @Argument(help: "An optional run folder, then image files or folders (JPEG or PNG).") var images: [String]
@@ -28,7 +30,7 @@ struct PredictCommand: ParsableCommand {
             predictions = try saved.predict(files: files, top: min(top, saved.model.classNames.count))
         } else {
             let entry = try ModelRegistry.entry(named: model)
-            let network = try entry.build(weights: .imagenet)
+            let network = try entry.build(weights: weights.map { .file($0) } ?? .imagenet)
             let classifier = ImageClassifier(model: network, labels: ImageNetLabels.names, inputSize: entry.inputSize,
                                              normalization: entry.preprocessing)
             predictions = try classifier.predict(files: try ImageFiles.expand(images), top: top)

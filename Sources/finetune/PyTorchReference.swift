@@ -40,7 +40,7 @@ struct PyTorchReference {
             throw ValidationError("--pytorch-script: \(script) does not exist")
         }
         if model == "efficientnet-lite0" {
-            modelArguments = ["--weights", try WeightCache().installedPath(for: try ModelRegistry.entry(named: model))]
+            modelArguments = ["--weights", try WeightCache().installedPath(for: try ModelRegistry.entry(named: model), includeTop: true)]
         } else if let name = Self.torchvisionNames[model] {
             modelArguments = ["--model", name]
         } else {

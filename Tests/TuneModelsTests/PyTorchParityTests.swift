@@ -13,7 +13,7 @@ enum Lite0Checkpoint {
            FileManager.default.fileExists(atPath: path) {
             return path
         }
-        return try? WeightCache().installedPath(for: ModelRegistry.entry(named: "efficientnet-lite0"))
+        return try? WeightCache().installedPath(for: ModelRegistry.entry(named: "efficientnet-lite0"), includeTop: true)
     }
 
     static func loadedModel(includeTop: Bool = true) throws -> EfficientNetLite {

@@ -67,7 +67,7 @@ final class TinyBackbone: Layer, ImageBackbone {
         try registration.withLock { done in
             guard !done else { return }
             try ModelRegistry.register(ModelEntry(name: name, family: "Tiny", inputSize: 32, preprocessing: .unitRange,
-                                                  weights: nil) { includeTop, _ in TinyBackbone(includeTop: includeTop) })
+                                                  weights: []) { includeTop, _ in TinyBackbone(includeTop: includeTop) })
             done = true
         }
     }
@@ -152,7 +152,7 @@ struct CustomBackboneTests {
         #expect(throws: ModelRegistryError.duplicateName(TinyBackbone.name)) { try ModelRegistry.register(entry) }
         #expect(throws: ModelRegistryError.duplicateName("efficientnet-lite0")) {
             try ModelRegistry.register(ModelEntry(name: "efficientnet-lite0", family: "Tiny", inputSize: 32,
-                                                  preprocessing: .unitRange, weights: nil) { includeTop, _ in
+                                                  preprocessing: .unitRange, weights: []) { includeTop, _ in
                 TinyBackbone(includeTop: includeTop)
             })
         }

@@ -55,7 +55,7 @@ extension Fixture {
     static let lite0Weights = Fixture("the EfficientNet-Lite0 ImageNet weights in \(WeightCache.defaultRoot)/weights",
                                       remedy: "run `finetune models fetch efficientnet-lite0` (scripts/test.sh does)") {
         guard let entry = try? ModelRegistry.entry(named: "efficientnet-lite0") else { return false }
-        return (try? WeightCache().installedPath(for: entry)) != nil
+        return (try? WeightCache().installedPath(for: entry, includeTop: true)) != nil
     }
 
     /// The `finetune` binary next to the test runner.

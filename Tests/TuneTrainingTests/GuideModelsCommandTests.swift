@@ -78,4 +78,39 @@ struct GuideModelsCommandTests {
                                                             "--pytorch-script", script.path])
         #expect(noReference != 0 && message.contains("no PyTorch reference runs mobilenet-0.5"), "\(message)")
     }
+
+    @Test("predict --model NAME --weights FILE prints ImageNet labels; models fetch, import and predict say what is wrong and install nothing")
+    func predictAndWeightCommands() throws {
+        let work = SyntheticImages.temporaryFolder("weights-commands")
+        try SyntheticImages.write(to: work.appendingPathComponent("data"), trainPerClass: 1, validationPerClass: 0)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let image = work.appendingPathComponent("data/train/checks/0.png").path
+        let model = try ModelRegistry.entry(named: "mobilenet-0.25").build(includeTop: true)
+        let weights = work.appendingPathComponent("mobilenet.safetensors").path
+        try Safetensors.write(StateDictionary(model.stateDictionary().sorted { $0.key < $1.key }.map { ($0.key, $0.value) }), to: weights)
+        let (status, output) = try FineTuneBinary.run(["predict", "--model", "mobilenet-0.25", "--weights", weights, "--top", "3", "--json", image])
+        #expect(status == 0, "\(output)")
+        let predictions = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]
+        let labels = (predictions?.first?["top"] as? [[String: Any]])?.compactMap { $0["label"] as? String } ?? []
+        #expect(labels.count == 3 && labels.allSatisfy(ImageNetLabels.names.contains), "\(output)")
+
+        let environment = ["FINETUNE_HOME": work.appendingPathComponent("home").path,
+                           "KERAS_HOME": work.appendingPathComponent("keras").path]
+        let (imported, importMessage) = try FineTuneBinary.run(["models", "import", "mobilenet-0.25", weights], environment: environment)
+        #expect(imported != 0 && importMessage.contains("mobilenet.safetensors is not a weight file of mobilenet-0.25")
+            && importMessage.contains("it is a safetensors file"), "\(importMessage)")
+        let (fetched, fetchMessage) = try FineTuneBinary.run(["models", "fetch", "vgg16", "--mirror", "http://127.0.0.1:1/"], environment: environment)
+        #expect(fetched != 0 && fetchMessage.contains("http://127.0.0.1:1/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5: the download failed"),
+                "\(fetchMessage)")
+        let installed = (try? FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("home/weights").path)) ?? []
+        #expect(installed.isEmpty, "\(installed)")
+        let (predicted, predictMessage) = try FineTuneBinary.run(["predict", "--model", "vgg16", image], environment: environment)
+        #expect(predicted != 0 && predictMessage.contains("finetune models fetch vgg16")
+            && predictMessage.contains(work.appendingPathComponent("keras/models").path), "\(predictMessage)")
+        let (listed, list) = try FineTuneBinary.run(["models", "list", "--json"], environment: environment)
+        let entries = try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]]
+        let vgg16 = entries?.first { $0["name"] as? String == "vgg16" }
+        #expect(listed == 0 && vgg16?["weights_present"] as? Bool == false, "\(list)")
+        #expect((vgg16?["weights"] as? [[String: Any]])?.map { $0["includes_top"] as? Bool } == [false, true], "\(list)")
+    }
 }

@@ -55,7 +55,7 @@ extension Backbone {
 
     /// Loads `weights` as registry entry `name` names them: the installed pretrained file, a file given, or nothing.
     func load(_ weights: WeightsSource, asEntry name: String, cache: WeightCache) throws {
-        if let path = try weights.path(for: try ModelRegistry.entry(named: name), cache: cache) { try loadCheckpoint(path: path) }
+        if let path = try weights.path(for: try ModelRegistry.entry(named: name), includeTop: includeTop, cache: cache) { try loadCheckpoint(path: path) }
     }
 
     /// The names of ``blocks`` as the stages call them (`block 0` …).

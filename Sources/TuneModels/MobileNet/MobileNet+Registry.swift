@@ -7,9 +7,18 @@ extension MobileNet {
     static let registryEntries: [ModelEntry] = MobileNetConfiguration.standardWidths.map { width in
         let configuration = MobileNetConfiguration(widthMultiplier: width)
         return ModelEntry(name: configuration.name, family: "MobileNet", flavour: .keras, inputSize: 224, preprocessing: .symmetric,
-                          weights: nil) { includeTop, classCount in
+                          weights: publishedWeights(configuration)) { includeTop, classCount in
             MobileNet(configuration: configuration, includeTop: includeTop, classCount: classCount)
         }
+    }
+
+    /// The ImageNet files at 224² that `keras.applications.MobileNet(alpha=…)` downloads (Keras publishes no digest for
+    /// them): `mobilenet_1_0_224_tf.h5`, `mobilenet_7_5_224_tf_no_top.h5`, …
+    static func publishedWeights(_ configuration: MobileNetConfiguration) -> [PretrainedWeights] {
+        let hundredths = Int((configuration.widthMultiplier * 100).rounded())
+        let alpha = hundredths == 100 ? "1_0" : "\(hundredths / 10)_\(hundredths % 10)"
+        return [.kerasApplications("mobilenet", "mobilenet_\(alpha)_224_tf_no_top.h5", md5: nil, includesTop: false),
+                .kerasApplications("mobilenet", "mobilenet_\(alpha)_224_tf.h5", md5: nil, includesTop: true)]
     }
 
     /// MobileNet with weights, as `keras.applications.MobileNet(alpha=…, weights=…, include_top=…)`: a Keras file given

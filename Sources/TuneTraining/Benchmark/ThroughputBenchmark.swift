@@ -70,8 +70,8 @@ public struct ThroughputBenchmark: Sendable {
 
     /// The registry name of the model timed.
     public var model = "efficientnet-lite0"
-    /// Its weights; `nil` means the ImageNet weights when the model has published ones, else random weights (speed
-    /// does not depend on the values).
+    /// Its weights; `nil` means the ImageNet weights when they are installed, else random weights (speed does not
+    /// depend on the values; see ``defaultWeights``).
     public var weights: WeightsSource?
     public var batchSize = 32
     public var warmup = 2
@@ -105,6 +105,11 @@ public struct ThroughputBenchmark: Sendable {
                       meanThreads: ComputeThreads.usage.meanThreads, laneShare: ComputeThreads.usage.laneShare)
     }
 
+    /// What a benchmark without `weights` uses for `entry`: its installed ImageNet weights, or random ones.
+    public static func defaultWeights(for entry: ModelEntry) -> WeightsSource {
+        (try? WeightCache().installedPath(for: entry, includeTop: true)) == nil ? .none : .imagenet
+    }
+
     /// One step of the configuration's workload.
     private func makeStep(_ configuration: Configuration) throws -> () throws -> Void {
         var generator = SeededGenerator(seed: 0)
@@ -112,7 +117,7 @@ public struct ThroughputBenchmark: Sendable {
         let input = Tensor.normal([batchSize, 3, side, side], generator: &generator)
         let labels = try Tensor(shape: [batchSize], scalars: (0..<batchSize).map { _ in Float(generator.next() % 10) })
         let entry = try ModelRegistry.entry(named: model)
-        let source = weights ?? (entry.weights == nil ? WeightsSource.none : .imagenet)
+        let source = weights ?? Self.defaultWeights(for: entry)
         if configuration.mode == .inference {
             let model = try entry.build(weights: source, includeTop: true)
             return { _ = try withoutGradient { try model(input, context: .inference) } }
