@@ -276,6 +276,50 @@ struct ApplicationsParityTests {
         }
     }
 
+    @Test("a Keras InceptionV3 file whose layers are numbered from 1 (conv2d_1 … conv2d_94, as Keras 2 named the download) loads by creation order")
+    func inceptionNumberedFromOne() throws {
+        let reference = try ApplicationsReference.load("inceptionv3")
+        // Every auto-named layer one number up: `conv2d` → `conv2d_1`, `conv2d_93` → `conv2d_94`, likewise BatchNorms.
+        func shifted(_ name: String) -> String {
+            for base in ["conv2d", "batch_normalization", "activation"] {
+                if name == base { return "\(base)_1" }
+                if name.hasPrefix(base + "_"), let number = Int(name.dropFirst(base.count + 1)) { return "\(base)_\(number + 1)" }
+            }
+            return name
+        }
+        func shiftedPath(_ path: String) -> String {
+            path.split(separator: "/", omittingEmptySubsequences: false).map { shifted(String($0)) }.joined(separator: "/")
+        }
+        let nodes = reference.keras.legacy_h5.map { node in
+            ApplicationsReference.HDF5Node(
+                path: shiftedPath(node.path), type: node.type,
+                attributes: node.attributes.map { attribute in
+                    guard ["layer_names", "weight_names"].contains(attribute.name) else { return attribute }
+                    return .init(name: attribute.name, shape: attribute.shape, strings: attribute.strings?.map(shiftedPath),
+                                 numbers: attribute.numbers, variable_length: attribute.variable_length)
+                },
+                shape: node.shape, dtype: node.dtype)
+        }
+        let weights = reference.keras.weights.map { weight in
+            ApplicationsReference.KerasWeight(layer: shifted(weight.layer), index: weight.index, name: shiftedPath(weight.name),
+                                              kind: weight.kind, shape: weight.shape, k: weight.k, fan_in: weight.fan_in)
+        }
+        let renumbered = ApplicationsReference(
+            model: reference.model, batch: reference.batch, sizes: reference.sizes,
+            keras: .init(framework: reference.keras.framework, weights: weights, legacy_h5: nodes,
+                         keras3_weights_h5: reference.keras.keras3_weights_h5, outputs: reference.keras.outputs),
+            torchvision: nil)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-keras2-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("inception_v3_keras2.h5").path
+        try renumbered.writeKerasFile(nodes, to: path)
+        #expect(try KerasWeights.read(path: path).names.contains("conv2d_94/0"))
+        let model = try InceptionV3(weights: .file(path))
+        try expectMatches(model, try #require(reference.keras.outputs["160"]), batch: reference.batch, size: 160,
+                          label: "inceptionv3 Keras numbered from 1")
+    }
+
     @Test("a Keras file of another architecture and a state dict with a renamed key are refused naming the file and the keys")
     func mismatchedFiles() throws {
         // Keras's own tiny file into VGG16: every VGG parameter missing, every tiny weight unexpected.

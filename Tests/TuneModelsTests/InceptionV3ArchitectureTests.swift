@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TuneCore
 import TuneData
@@ -101,6 +102,18 @@ struct InceptionV3ArchitectureTests {
         #expect(renamed == ["conv2d_1/0": "conv2d/0", "conv2d_2/0": "conv2d_1/0", "conv2d_10/0": "conv2d_2/0",
                             "batch_normalization_5/1": "batch_normalization/1", "batch_normalization_7/0": "batch_normalization_1/0"])
         #expect(InceptionV3.renumberKerasLayers(["conv2d/0", "conv2d_1/0"]) == ["conv2d/0": "conv2d/0", "conv2d_1/0": "conv2d_1/0"])
+    }
+
+    @Test("training at 75² sends a gradient to every parameter, through the concatenations, pools and split branches",
+          arguments: ArchitectureFlavour.allCases)
+    func gradientsReachEveryParameter(flavour: ArchitectureFlavour) throws {
+        let model = InceptionV3(flavour: flavour, classCount: 3)
+        let count = 2 * 3 * 75 * 75
+        let input = try Tensor(shape: [2, 3, 75, 75], scalars: (0..<count).map { Float(sin(0.01 * Double($0))) })
+        let logits = try model(input, context: ForwardContext(isTraining: true))
+        try (logits * logits).sum().backward()
+        let missing = model.namedParameters().filter { $0.tensor.gradient == nil }.map(\.path)
+        #expect(missing.isEmpty, "no gradient for \(missing)")
     }
 
     @Test("the registry builds both flavours at 299² with their preprocessing")
