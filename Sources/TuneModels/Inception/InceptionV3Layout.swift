@@ -89,20 +89,20 @@ enum InceptionV3Layout {
     /// `mixed0` … `mixed10`.
     static var blocks: [InceptionBlockSettings] {
         var channels = stem.last?.filters ?? 0
-        let kinds: [(String, (Int) -> [InceptionBranchSettings])] = [
-            ("Mixed_5b", { a($0, poolFeatures: 32) }), ("Mixed_5c", { a($0, poolFeatures: 64) }), ("Mixed_5d", { a($0, poolFeatures: 64) }),
-            ("Mixed_6a", b), ("Mixed_6b", { c($0, 128) }), ("Mixed_6c", { c($0, 160) }), ("Mixed_6d", { c($0, 160) }),
-            ("Mixed_6e", { c($0, 192) }), ("Mixed_7a", d), ("Mixed_7b", e), ("Mixed_7c", e),
+        let kinds: [(String, [InceptionBranchSettings])] = [
+            ("Mixed_5b", a(poolFeatures: 32)), ("Mixed_5c", a(poolFeatures: 64)), ("Mixed_5d", a(poolFeatures: 64)),
+            ("Mixed_6a", b), ("Mixed_6b", c(128)), ("Mixed_6c", c(160)), ("Mixed_6d", c(160)), ("Mixed_6e", c(192)),
+            ("Mixed_7a", d), ("Mixed_7b", e), ("Mixed_7c", e),
         ]
         return kinds.enumerated().map { index, kind in
-            let block = InceptionBlockSettings(index: index, torchvisionName: kind.0, inChannels: channels, branches: kind.1(channels))
+            let block = InceptionBlockSettings(index: index, torchvisionName: kind.0, inChannels: channels, branches: kind.1)
             channels = block.outChannels
             return block
         }
     }
 
     /// 35×35 blocks (torchvision's `InceptionA`): 1×1; 1×1 → 5×5; 1×1 → 3×3 → 3×3; average pool → 1×1.
-    static func a(_ inChannels: Int, poolFeatures: Int) -> [InceptionBranchSettings] {
+    static func a(poolFeatures: Int) -> [InceptionBranchSettings] {
         [.init([Conv("branch1x1", 64, (1, 1))]),
          .init([Conv("branch5x5_1", 48, (1, 1)), Conv("branch5x5_2", 64, (5, 5))]),
          .init([Conv("branch3x3dbl_1", 64, (1, 1)), Conv("branch3x3dbl_2", 96, (3, 3)), Conv("branch3x3dbl_3", 96, (3, 3))]),
@@ -110,15 +110,14 @@ enum InceptionV3Layout {
     }
 
     /// The reduction to 17×17 (`InceptionB`): 3×3 of stride 2; 1×1 → 3×3 → 3×3 of stride 2; max pool.
-    static func b(_ inChannels: Int) -> [InceptionBranchSettings] {
+    static let b: [InceptionBranchSettings] =
         [.init([Conv("branch3x3", 384, (3, 3), stride: 2, valid: true)]),
          .init([Conv("branch3x3dbl_1", 64, (1, 1)), Conv("branch3x3dbl_2", 96, (3, 3)),
                 Conv("branch3x3dbl_3", 96, (3, 3), stride: 2, valid: true)]),
          .init(pooling: .max, [])]
-    }
 
     /// 17×17 blocks with factorized 7×7 convolutions (`InceptionC`) of `c7` channels inside.
-    static func c(_ inChannels: Int, _ c7: Int) -> [InceptionBranchSettings] {
+    static func c(_ c7: Int) -> [InceptionBranchSettings] {
         [.init([Conv("branch1x1", 192, (1, 1))]),
          .init([Conv("branch7x7_1", c7, (1, 1)), Conv("branch7x7_2", c7, (1, 7)), Conv("branch7x7_3", 192, (7, 1))]),
          .init([Conv("branch7x7dbl_1", c7, (1, 1)), Conv("branch7x7dbl_2", c7, (7, 1)), Conv("branch7x7dbl_3", c7, (1, 7)),
@@ -127,19 +126,17 @@ enum InceptionV3Layout {
     }
 
     /// The reduction to 8×8 (`InceptionD`).
-    static func d(_ inChannels: Int) -> [InceptionBranchSettings] {
+    static let d: [InceptionBranchSettings] =
         [.init([Conv("branch3x3_1", 192, (1, 1)), Conv("branch3x3_2", 320, (3, 3), stride: 2, valid: true)]),
          .init([Conv("branch7x7x3_1", 192, (1, 1)), Conv("branch7x7x3_2", 192, (1, 7)), Conv("branch7x7x3_3", 192, (7, 1)),
                 Conv("branch7x7x3_4", 192, (3, 3), stride: 2, valid: true)]),
          .init(pooling: .max, [])]
-    }
 
     /// 8×8 blocks with split 1×3 / 3×1 ends (`InceptionE`).
-    static func e(_ inChannels: Int) -> [InceptionBranchSettings] {
+    static let e: [InceptionBranchSettings] =
         [.init([Conv("branch1x1", 320, (1, 1))]),
          .init([Conv("branch3x3_1", 384, (1, 1))], split: [Conv("branch3x3_2a", 384, (1, 3)), Conv("branch3x3_2b", 384, (3, 1))]),
          .init([Conv("branch3x3dbl_1", 448, (1, 1)), Conv("branch3x3dbl_2", 384, (3, 3))],
                split: [Conv("branch3x3dbl_3a", 384, (1, 3)), Conv("branch3x3dbl_3b", 384, (3, 1))]),
          .init(pooling: .average, [Conv("branch_pool", 192, (1, 1))])]
-    }
 }
