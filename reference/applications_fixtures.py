@@ -12,8 +12,9 @@ dependencies); Keras runs on its torch backend, so TensorFlow is not needed:
 For every model and flavour it builds the architecture with `weights=None`, fills every weight with the formula
 below, saves it in the framework's own format (Keras: the legacy `.h5` layout `keras.applications` downloads, written
 by Keras's own legacy writer, and the Keras 3 `.weights.h5`; torchvision: `torch.save(state_dict)`), runs fixed inputs
-and writes `<model>.json`: the saved files' structure (every HDF5 group, dataset and attribute, or every state-dict
-key, with shapes and dtypes), the inputs' formula, and the outputs (logits and pooled features at each size).
+(at 224² and 160², InceptionV3 at its default 299² and 160²) and writes `<model>.json`: the saved files' structure
+(every HDF5 group, dataset and attribute, or every state-dict key, with shapes and dtypes), the inputs' formula, and
+the outputs (logits and pooled features at each size).
 The weight files themselves are large; FineTune's tests regenerate them from the recorded structure and the formula.
 `tiny` writes two small genuine Keras files (both layouts) that are committed as they are.
 
@@ -31,7 +32,13 @@ import os
 import numpy as np
 
 SIZES = [224, 160]
+# Models whose default input size is not 224 run at their own default first.
+MODEL_SIZES = {"inceptionv3": [299, 160]}
 BATCH = 2
+
+
+def sizes_for(name):
+    return MODEL_SIZES.get(name, SIZES)
 
 
 def formula(kind, shape, k, fan_in=None):
@@ -149,7 +156,8 @@ def keras_fixture(name, out, keep):
     from keras.src.legacy.saving import legacy_h5_format
 
     result = {"framework": "keras " + keras.__version__, "backend": keras.backend.backend(), "outputs": {}}
-    model = keras_model(name, True, 224)
+    sizes = sizes_for(name)
+    model = keras_model(name, True, sizes[0])
     result["weights"] = keras_fill(model)
     legacy = os.path.join(keep, f"keras_{name}.h5")
     with h5py.File(legacy, "w") as f:
@@ -159,11 +167,11 @@ def keras_fixture(name, out, keep):
     result["legacy_h5"] = hdf5_tree(legacy)
     result["keras3_weights_h5"] = hdf5_tree(modern)
     last = KERAS[name][2]
-    for size in SIZES:
+    for size in sizes:
         x = np.transpose(inputs(size), (0, 2, 3, 1))
         entry = {}
-        if size == 224 or name != "vgg16":
-            sized = model if size == 224 else keras_model(name, True, size)
+        if size == sizes[0] or name != "vgg16":
+            sized = model if size == sizes[0] else keras_model(name, True, size)
             if sized is not model:
                 sized.set_weights(model.get_weights())
             entry["logits"] = np.asarray(sized.predict(x, verbose=0)).tolist()
@@ -184,7 +192,9 @@ TORCHVISION = {
     # name: (constructor, kwargs, feature module)
     "vgg16": ("vgg16", {}, "features"),
     "resnet50": ("resnet50", {}, "layer4"),
-    "inceptionv3": ("inception_v3", {"aux_logits": False, "init_weights": False}, "Mixed_7c"),
+    # transform_input=True as torchvision sets it when it loads its pretrained weights; aux_logits=False: no AuxLogits
+    # module (it runs only in training).
+    "inceptionv3": ("inception_v3", {"aux_logits": False, "init_weights": False, "transform_input": True}, "Mixed_7c"),
     "mobilenetv2": ("mobilenet_v2", {}, "features"),
 }
 
@@ -229,13 +239,14 @@ def torchvision_fixture(name, out, keep):
 
     constructor, kwargs, feature_module = TORCHVISION[name]
     model = getattr(torchvision.models, constructor)(weights=None, **kwargs).eval()
-    result = {"framework": "torchvision " + torchvision.__version__ + ", torch " + torch.__version__, "outputs": {}}
+    result = {"framework": "torchvision " + torchvision.__version__ + ", torch " + torch.__version__, "outputs": {},
+              "constructor": {"name": constructor, "kwargs": kwargs}}
     result["weights"] = torch_fill(model)
     torch.save(model.state_dict(), os.path.join(keep, f"torchvision_{name}.pth"))
     captured = {}
     model.get_submodule(feature_module).register_forward_hook(lambda m, i, o: captured.__setitem__("map", o))
     with torch.no_grad():
-        for size in SIZES:
+        for size in sizes_for(name):
             logits = model(torch.from_numpy(inputs(size)))
             result["outputs"][str(size)] = {"logits": logits.numpy().tolist(),
                                             "pooled_features": captured["map"].mean(dim=(2, 3)).numpy().tolist()}
@@ -283,7 +294,7 @@ def main():
         if name == "tiny":
             tiny(args.out)
             continue
-        fixture = {"model": name, "batch": BATCH, "sizes": SIZES,
+        fixture = {"model": name, "batch": BATCH, "sizes": sizes_for(name),
                    "input_formula": "x[n, c, h, w] = sin(0.01 (c H W + h W + w) + n)"}
         fixture["keras"] = keras_fixture(name, args.out, keep)
         if name in TORCHVISION:

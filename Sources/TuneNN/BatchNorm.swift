@@ -1,7 +1,8 @@
 import TuneCore
 
 /// Batch normalization over the channel axis of `[N, C, H, W]` or `[N, C]` input, with PyTorch's parameter names:
-/// `weight` (γ, ones) and `bias` (β, zeros), buffers `running_mean` (zeros) and `running_var` (ones).
+/// `weight` (γ, ones) and `bias` (β, zeros), buffers `running_mean` (zeros) and `running_var` (ones). Without a scale
+/// (Keras's `BatchNormalization(scale=False)`) there is no `weight`: the normalized values are only shifted by β.
 ///
 /// Mode rule (Keras): the layer normalizes with batch statistics and updates its running statistics only when
 /// `context.isTraining && isTrainable`. Otherwise it runs in inference mode with the running statistics, so a
@@ -16,8 +17,12 @@ public final class BatchNorm: Layer {
     public let epsilon: Float
     /// The weight of the new batch statistics in the running averages (PyTorch's convention).
     public let momentum: Float
-    /// γ, `[C]`, once built.
+    /// Whether the layer has γ (Keras's `scale`); without it γ is 1 and not a parameter.
+    public let hasScale: Bool
+    /// γ, `[C]`, once built; `nil` without a scale.
     public private(set) var weight: Tensor?
+    /// The constant γ = 1 used without a scale (not a parameter).
+    private var unitScale: Tensor?
     /// β, `[C]`, once built.
     public private(set) var bias: Tensor?
     /// The running mean, `[C]`, once built.
@@ -26,9 +31,11 @@ public final class BatchNorm: Layer {
     public private(set) var runningVariance: Tensor?
 
     /// - Parameter channels: give it to create the parameters now; otherwise they are created on first use.
-    public init(channels: Int? = nil, epsilon: Float = 1e-3, momentum: Float = 0.1) {
+    /// - Parameter scale: whether to learn γ (`false`: Keras's `scale=False`, no `weight` parameter).
+    public init(channels: Int? = nil, epsilon: Float = 1e-3, momentum: Float = 0.1, scale: Bool = true) {
         self.epsilon = epsilon
         self.momentum = momentum
+        hasScale = scale
         super.init(kind: "BatchNorm")
         if let channels {
             createParameters(channels)
@@ -49,15 +56,22 @@ public final class BatchNorm: Layer {
         let bias = Tensor(zeros: [channels])
         let runningMean = Tensor(zeros: [channels])
         let runningVariance = Tensor(repeating: 1, shape: [channels])
-        registerParameter("weight", weight)
+        if hasScale {
+            registerParameter("weight", weight)
+            self.weight = weight
+        } else {
+            unitScale = weight
+        }
         registerParameter("bias", bias)
         registerBuffer("running_mean", runningMean)
         registerBuffer("running_var", runningVariance)
-        self.weight = weight
         self.bias = bias
         self.runningMean = runningMean
         self.runningVariance = runningVariance
     }
+
+    /// γ as the normalization applies it: ``weight``, or the constant ones without a scale; `nil` until built.
+    public var effectiveScale: Tensor? { hasScale ? weight : unitScale }
 
     /// When `true`, the layer always normalizes with its running statistics, even in training mode while γ and β
     /// train — Keras's `base(x, training=False)` in its fine-tuning guide. Default `false`.
@@ -74,7 +88,7 @@ public final class BatchNorm: Layer {
 
     /// `activation(self(input))` as one fused op: in training only the activated output is kept for backward.
     public func callAsFunction(_ input: Tensor, activation: Tensor.Activation?, context: ForwardContext) throws -> Tensor {
-        guard weight != nil else {
+        guard effectiveScale != nil else {
             let output = try self(input, context: context)
             return try activation.map { try output.activated($0) } ?? output
         }
@@ -82,7 +96,7 @@ public final class BatchNorm: Layer {
     }
 
     private func normalize(_ input: Tensor, activation: Tensor.Activation?, context: ForwardContext) throws -> Tensor {
-        guard let weight, let bias, let runningMean, let runningVariance, let channels else {
+        guard let weight = effectiveScale, let bias, let runningMean, let runningVariance, let channels else {
             throw LayerError.notBuilt(layer: kind)
         }
         guard epsilon > 0, epsilon.isFinite else {

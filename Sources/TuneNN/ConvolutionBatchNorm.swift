@@ -18,7 +18,7 @@ struct ConvolutionArguments {
     /// and nothing needs a gradient; otherwise the three steps, recorded as usual.
     func convolve(_ input: Tensor, normalizedBy norm: BatchNorm, activation: Tensor.Activation?,
                   context: ForwardContext) throws -> Tensor {
-        if !norm.usesBatchStatistics(in: context), let scale = norm.weight, let shift = norm.bias,
+        if !norm.usesBatchStatistics(in: context), let scale = norm.effectiveScale, let shift = norm.bias,
            let mean = norm.runningMean, let variance = norm.runningVariance,
            !GradientMode.isRecording || ![input, weight, bias, scale, shift].contains(where: { $0?.requiresGradient == true }) {
             return try Tensor.conv2dBatchNormInference(input, weight: weight, bias: bias, stride: stride, padding: padding,

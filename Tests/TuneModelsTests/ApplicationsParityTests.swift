@@ -125,8 +125,9 @@ struct ApplicationsReference: Decodable {
     }
 
     /// Writes torchvision's state dict (as `torch.save` would, through FineTune's zip writer) with formula weights,
-    /// with keys renamed as `renaming` says (to test a damaged file).
-    func writeTorchvisionFile(to path: String, renaming: [String: String] = [:]) throws {
+    /// with keys renamed as `renaming` says (to test a damaged file) and `extra` float tensors after them (each filled
+    /// with the bias formula).
+    func writeTorchvisionFile(to path: String, renaming: [String: String] = [:], extra: [(key: String, shape: [Int])] = []) throws {
         let torchvision = try #require(torchvision)
         var state = StateDictionary()
         for weight in torchvision.weights {
@@ -134,6 +135,10 @@ struct ApplicationsReference: Decodable {
             let values = ReferenceFormula.weights(kind: weight.kind, count: count, k: weight.k ?? 0, fanIn: weight.fan_in)
             try state.append(name: renaming[weight.key] ?? weight.key, tensor: Tensor(shape: Shape(weight.shape), scalars: values),
                              dtype: weight.dtype == "torch.int64" ? .int64 : .float32)
+        }
+        for (index, (key, shape)) in extra.enumerated() {
+            let values = ReferenceFormula.weights(kind: .bias, count: shape.reduce(1, *), k: 10_000 + index, fanIn: nil)
+            try state.append(name: key, tensor: Tensor(shape: Shape(shape), scalars: values), dtype: .float32)
         }
         try PyTorchZipWriter.write(state, to: path)
     }
@@ -174,16 +179,18 @@ func applicationsModel(_ model: String, flavour: ArchitectureFlavour, includeTop
     case "resnet50": return ResNet(flavour: flavour, includeTop: includeTop)
     case "mobilenetv2": return MobileNetV2(flavour: flavour, includeTop: includeTop)
     case "mobilenet": return MobileNet(includeTop: includeTop)
+    case "inceptionv3": return InceptionV3(flavour: flavour, includeTop: includeTop)
     default: return VGG(flavour: flavour, includeTop: includeTop)
     }
 }
 
-@Suite("VGG16, ResNet50, MobileNet and MobileNetV2 against Keras and torchvision", .requires(.applicationsReference("vgg16")),
-       .requires(.applicationsReference("resnet50")), .requires(.applicationsReference("mobilenet")),
-       .requires(.applicationsReference("mobilenetv2")), .serialized)
+@Suite("VGG16, ResNet50, MobileNet, MobileNetV2 and InceptionV3 against Keras and torchvision",
+       .requires(.applicationsReference("vgg16")), .requires(.applicationsReference("resnet50")),
+       .requires(.applicationsReference("mobilenet")), .requires(.applicationsReference("mobilenetv2")),
+       .requires(.applicationsReference("inceptionv3")), .serialized)
 struct ApplicationsParityTests {
     @Test("Keras's legacy .h5 and Keras 3 .weights.h5 load through the key map and give Keras's logits and features",
-          arguments: ["vgg16", "resnet50", "mobilenet", "mobilenetv2"])
+          arguments: ["vgg16", "resnet50", "mobilenet", "mobilenetv2", "inceptionv3"])
     func keras(model name: String) throws {
         let reference = try ApplicationsReference.load(name)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-\(name)-\(UUID().uuidString)")
@@ -208,7 +215,7 @@ struct ApplicationsParityTests {
 
     @Test("the headless model's layers are the layers Keras lists for it, in Keras's order (what last-layers:N counts)",
           arguments: [("vgg16", "block5_pool"), ("resnet50", "conv5_block3_out"), ("mobilenet", "conv_pw_13_relu"),
-                      ("mobilenetv2", "out_relu")])
+                      ("mobilenetv2", "out_relu"), ("inceptionv3", "mixed10")])
     func kerasLayerOrder(model name: String, lastFeatureLayer: String) throws {
         let reference = try ApplicationsReference.load(name)
         let root = try #require(reference.keras.legacy_h5.first { $0.path == "/" })
@@ -223,7 +230,7 @@ struct ApplicationsParityTests {
     }
 
     @Test("torchvision's state dict loads through the key map and gives torchvision's logits and features at every size",
-          arguments: ["vgg16", "resnet50", "mobilenetv2"])
+          arguments: ["vgg16", "resnet50", "mobilenetv2", "inceptionv3"])
     func torchvision(model name: String) throws {
         let reference = try ApplicationsReference.load(name)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-\(name)-\(UUID().uuidString)")
@@ -237,6 +244,80 @@ struct ApplicationsParityTests {
         for size in reference.sizes {
             try expectMatches(model, try #require(outputs["\(size)"]), batch: reference.batch, size: size, label: "\(name) torchvision")
         }
+    }
+
+    @Test("torchvision's Inception state dict with its training-only AuxLogits loads strictly; any other extra key is refused")
+    func inceptionAuxiliaryClassifier() throws {
+        let reference = try ApplicationsReference.load("inceptionv3")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-aux-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // The AuxLogits keys of `inception_v3(aux_logits=True)` (as in the published weights), with their shapes.
+        var auxiliary: [(key: String, shape: [Int])] = []
+        for (conv, shape) in [("conv0", [128, 768, 1, 1]), ("conv1", [768, 128, 5, 5])] {
+            let channels = shape[0]
+            auxiliary += [("AuxLogits.\(conv).conv.weight", shape)]
+                + ["weight", "bias", "running_mean", "running_var"].map { ("AuxLogits.\(conv).bn.\($0)", [channels]) }
+        }
+        auxiliary += [("AuxLogits.fc.weight", [1000, 768]), ("AuxLogits.fc.bias", [1000])]
+        let path = folder.appendingPathComponent("inception_v3_aux.pth").path
+        try reference.writeTorchvisionFile(to: path, extra: auxiliary)
+        let model = InceptionV3(flavour: .torchvision)
+        try model.loadCheckpoint(path: path)
+        let outputs = try #require(reference.torchvision?.outputs["160"])
+        try expectMatches(model, outputs, batch: reference.batch, size: 160, label: "inceptionv3 torchvision with AuxLogits")
+        let other = folder.appendingPathComponent("inception_v3_other.pth").path
+        try reference.writeTorchvisionFile(to: other, extra: auxiliary + [("AuxLogits.conv2.conv.weight", [4])])
+        do {
+            try InceptionV3(flavour: .torchvision).loadCheckpoint(path: other)
+            Issue.record("a state dict with a key torchvision does not have loaded")
+        } catch let error as LoadError {
+            #expect(error.unexpectedKeys == ["AuxLogits.conv2.conv.weight"] && error.missingKeys.isEmpty, "\(error)")
+        }
+    }
+
+    @Test("a Keras InceptionV3 file whose layers are numbered from 1 (conv2d_1 … conv2d_94, as Keras 2 named the download) loads by creation order")
+    func inceptionNumberedFromOne() throws {
+        let reference = try ApplicationsReference.load("inceptionv3")
+        // Every auto-named layer one number up: `conv2d` → `conv2d_1`, `conv2d_93` → `conv2d_94`, likewise BatchNorms.
+        func shifted(_ name: String) -> String {
+            for base in ["conv2d", "batch_normalization", "activation"] {
+                if name == base { return "\(base)_1" }
+                if name.hasPrefix(base + "_"), let number = Int(name.dropFirst(base.count + 1)) { return "\(base)_\(number + 1)" }
+            }
+            return name
+        }
+        func shiftedPath(_ path: String) -> String {
+            path.split(separator: "/", omittingEmptySubsequences: false).map { shifted(String($0)) }.joined(separator: "/")
+        }
+        let nodes = reference.keras.legacy_h5.map { node in
+            ApplicationsReference.HDF5Node(
+                path: shiftedPath(node.path), type: node.type,
+                attributes: node.attributes.map { attribute in
+                    guard ["layer_names", "weight_names"].contains(attribute.name) else { return attribute }
+                    return .init(name: attribute.name, shape: attribute.shape, strings: attribute.strings?.map(shiftedPath),
+                                 numbers: attribute.numbers, variable_length: attribute.variable_length)
+                },
+                shape: node.shape, dtype: node.dtype)
+        }
+        let weights = reference.keras.weights.map { weight in
+            ApplicationsReference.KerasWeight(layer: shifted(weight.layer), index: weight.index, name: shiftedPath(weight.name),
+                                              kind: weight.kind, shape: weight.shape, k: weight.k, fan_in: weight.fan_in)
+        }
+        let renumbered = ApplicationsReference(
+            model: reference.model, batch: reference.batch, sizes: reference.sizes,
+            keras: .init(framework: reference.keras.framework, weights: weights, legacy_h5: nodes,
+                         keras3_weights_h5: reference.keras.keras3_weights_h5, outputs: reference.keras.outputs),
+            torchvision: nil)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-keras2-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("inception_v3_keras2.h5").path
+        try renumbered.writeKerasFile(nodes, to: path)
+        #expect(try KerasWeights.read(path: path).names.contains("conv2d_94/0"))
+        let model = try InceptionV3(weights: .file(path))
+        try expectMatches(model, try #require(reference.keras.outputs["160"]), batch: reference.batch, size: 160,
+                          label: "inceptionv3 Keras numbered from 1")
     }
 
     @Test("a Keras file of another architecture and a state dict with a renamed key are refused naming the file and the keys")

@@ -5,13 +5,13 @@ import TuneCore
 
 @Suite("Model registry and weight cache")
 struct ModelRegistryTests {
-    @Test("the registry lists Lite0–Lite4 first, then VGG16, ResNet50, MobileNet and MobileNetV2, with sizes, preprocessing and PyPI sources for Lite0–Lite2")
+    @Test("the registry lists Lite0–Lite4 first, then VGG16, ResNet50, MobileNet, MobileNetV2 and InceptionV3, with sizes, preprocessing and PyPI sources for Lite0–Lite2")
     func listsModels() throws {
         // Built-in entries come first; tests in the same process may have registered families of their own after them.
         #expect(ModelRegistry.builtIn.map(\.name) == (0...4).map { "efficientnet-lite\($0)" } + ["vgg16", "torchvision-vgg16", "resnet50", "torchvision-resnet50",
                                                        "mobilenet", "mobilenet-0.75", "mobilenet-0.5", "mobilenet-0.25",
                                                        "mobilenetv2", "mobilenetv2-0.75", "mobilenetv2-0.5", "mobilenetv2-0.35",
-                                                       "torchvision-mobilenet-v2"])
+                                                       "torchvision-mobilenet-v2", "inceptionv3", "torchvision-inception-v3"])
         #expect(ModelRegistry.entries.prefix(ModelRegistry.builtIn.count).map(\.name) == ModelRegistry.builtIn.map(\.name))
         #expect(ModelRegistry.builtIn.prefix(5).allSatisfy { $0.family == "EfficientNet-Lite" })
         #expect(try ModelRegistry.entry(named: "vgg16").preprocessing == .caffe)

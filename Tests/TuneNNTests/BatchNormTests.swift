@@ -24,6 +24,29 @@ struct BatchNormTests {
         #expect(layer.epsilon == 1e-3 && layer.momentum == 0.1)
     }
 
+    @Test("without a scale (Keras's scale=False) there is no weight: γ is 1, β, the statistics and gradients work as with it")
+    func withoutScale() throws {
+        let plain = BatchNorm(channels: 2, scale: false)
+        #expect(!plain.hasScale && plain.weight == nil)
+        #expect(plain.namedParameters().map(\.path) == ["bias"])
+        #expect(plain.namedBuffers().map(\.path) == ["running_mean", "running_var"])
+        let scaled = BatchNorm(channels: 2)
+        try #require(plain.bias).assign(tensor([2], [0.5, -1]))
+        try #require(scaled.bias).assign(tensor([2], [0.5, -1]))
+        for context in [ForwardContext(isTraining: true), .inference] {
+            let x = try sampleInput(requiresGradient: true)
+            let y = try plain(x, activation: .relu, context: context)
+            expectClose(y.scalars, try scaled(sampleInput(), activation: .relu, context: context).scalars, tolerance: 1e-6)
+            try (y * y).sum().backward()
+            #expect(plain.bias?.gradient != nil && x.gradient != nil)
+        }
+        expectClose(try #require(plain.runningMean).scalars, try #require(scaled.runningMean).scalars)
+        // Built on first use, too.
+        let lazy = BatchNorm(scale: false)
+        _ = try lazy(sampleInput(), context: .inference)
+        #expect(lazy.namedParameters().map(\.path) == ["bias"] && lazy.channels == 2)
+    }
+
     @Test("training updates running statistics with momentum and the unbiased batch variance")
     func runningStatisticsMatchHandComputation() throws {
         let layer = BatchNorm(channels: 2)

@@ -40,11 +40,12 @@ struct GuideModelsCommandTests {
         #expect(zero != 0 && zeroMessage.contains("last-layers:N"), "\(zeroMessage)")
     }
 
-    @Test("the guide's recipe runs on ResNet50, MobileNet and MobileNetV2, unfreezing Keras's last four layers",
-          arguments: [("resnet50", "conv5_block3_3_conv, conv5_block3_3_bn, conv5_block3_add, conv5_block3_out"),
-                      ("mobilenet", "conv_dw_13_relu, conv_pw_13, conv_pw_13_bn, conv_pw_13_relu"),
-                      ("mobilenetv2", "block_16_project_BN, Conv_1, Conv_1_bn, out_relu")])
-    func guideOnOtherFamilies(model: String, lastFour: String) throws {
+    @Test("the guide's recipe runs on ResNet50, MobileNet, MobileNetV2 and InceptionV3, unfreezing Keras's last four layers",
+          arguments: [("resnet50", "conv5_block3_3_conv, conv5_block3_3_bn, conv5_block3_add, conv5_block3_out", 32),
+                      ("mobilenet", "conv_dw_13_relu, conv_pw_13, conv_pw_13_bn, conv_pw_13_relu", 32),
+                      ("mobilenetv2", "block_16_project_BN, Conv_1, Conv_1_bn, out_relu", 32),
+                      ("inceptionv3", "mixed9_1, concatenate_1, activation_93, mixed10", 75)])
+    func guideOnOtherFamilies(model: String, lastFour: String, imageSize: Int) throws {
         let data = SyntheticImages.temporaryFolder("guide-data")
         try SyntheticImages.write(to: data, trainPerClass: 4)
         let work = SyntheticImages.temporaryFolder("guide-work")
@@ -53,7 +54,7 @@ struct GuideModelsCommandTests {
         let base = try ModelRegistry.entry(named: model).build(includeTop: false)
         let weights = work.appendingPathComponent("\(model).safetensors").path
         try Safetensors.write(StateDictionary(base.stateDictionary().sorted { $0.key < $1.key }.map { ($0.key, $0.value) }), to: weights)
-        let (status, output) = try FineTuneBinary.run(["train", data.path, "--model", model, "--weights", weights, "--image-size", "32",
+        let (status, output) = try FineTuneBinary.run(["train", data.path, "--model", model, "--weights", weights, "--image-size", "\(imageSize)",
                                                       "--head-epochs", "1", "--epochs", "1", "--batch-size", "4", "--threads", "1",
                                                       "--head", "flatten-dense-256", "--unfreeze", "last-layers:4",
                                                       "--preprocessing", "rescale", "--out", work.appendingPathComponent("run").path])

@@ -16,6 +16,8 @@ public struct CheckpointKeyMap: Sendable {
     }
 
     private let target: @Sendable (String) -> Target?
+    /// Renames a file's keys in view of all of them at once, before ``target`` (identity by default).
+    private var normalization: (@Sendable ([String]) -> [String: String])?
 
     /// A map that sends each file key to a model path, or to `nil` to leave the tensor out.
     public init(_ rename: @escaping @Sendable (String) -> String?) {
@@ -40,6 +42,14 @@ public struct CheckpointKeyMap: Sendable {
         CheckpointKeyMap { key in prefixes.contains { key.hasPrefix($0) } ? nil : key }
     }
 
+    /// This map reading each file key as `normalize(allKeys)` renames it first (keys it leaves out stay as they are):
+    /// for families whose Keras layers are numbered in creation order (`conv2d_7`), a file numbered from another start.
+    public func normalizingKeys(_ normalize: @escaping @Sendable (_ keys: [String]) -> [String: String]) -> CheckpointKeyMap {
+        var map = self
+        map.normalization = normalize
+        return map
+    }
+
     /// The model path `key` loads into, or `nil` when it is left out.
     public func modelPath(for key: String) -> String? { target(key)?.path }
 
@@ -51,8 +61,9 @@ public struct CheckpointKeyMap: Sendable {
         var sources: [String: String] = [:]
         var duplicates: [String] = []
         var failures: [String] = []
+        let renamed = normalization?(Array(state.keys)) ?? [:]
         for key in state.keys.sorted() {
-            guard let target = target(key), let tensor = state[key] else { continue }
+            guard let target = target(renamed[key] ?? key), let tensor = state[key] else { continue }
             if let earlier = sources[target.path] {
                 duplicates.append("\(file): \(earlier) and \(key) both load into \(target.path)")
                 continue

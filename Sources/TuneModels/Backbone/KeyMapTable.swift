@@ -6,6 +6,7 @@ struct KeyMapTable {
     let flavour: ArchitectureFlavour
     private var targets: [String: CheckpointKeyMap.Target] = [:]
     private var topKeys: Set<String> = []
+    private var ignored: Set<String> = []
 
     init(_ flavour: ArchitectureFlavour) { self.flavour = flavour }
 
@@ -17,10 +18,15 @@ struct KeyMapTable {
     }
 
     /// A BatchNorm at `path`: Keras's gamma, beta, moving mean and variance; torchvision's weight, bias and running
-    /// statistics.
-    mutating func batchNorm(keras: String, torchvision: String? = nil, path: String) {
-        add(keras: keras, torchvision: torchvision, path: path, parts: ["weight", "bias", "running_mean", "running_var"])
+    /// statistics. Without `hasScale` (Keras's `scale=False`) there is no gamma, and beta is the first weight.
+    mutating func batchNorm(keras: String, torchvision: String? = nil, path: String, hasScale: Bool = true) {
+        add(keras: keras, torchvision: torchvision, path: path,
+            parts: (hasScale ? ["weight"] : []) + ["bias", "running_mean", "running_var"])
     }
+
+    /// Leaves out the file key `key` on purpose (a module the model does not build, such as torchvision's
+    /// Inception `AuxLogits`).
+    mutating func ignore(_ key: String) { ignored.insert(key) }
 
     /// A dense layer at `path` whose Keras kernel is converted by `conversion`; with `isTop`, a headless model leaves it
     /// out.
@@ -33,8 +39,8 @@ struct KeyMapTable {
 
     /// The map; without the top, the top's keys are left out.
     func map(includeTop: Bool) -> CheckpointKeyMap {
-        let (targets, topKeys) = (targets, includeTop ? [] : topKeys)
-        return CheckpointKeyMap(targets: { key in topKeys.contains(key) ? nil : targets[key] ?? .init(key) })
+        let (targets, left) = (targets, ignored.union(includeTop ? [] : topKeys))
+        return CheckpointKeyMap(targets: { key in left.contains(key) ? nil : targets[key] ?? .init(key) })
     }
 
     @discardableResult

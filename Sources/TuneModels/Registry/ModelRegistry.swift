@@ -56,7 +56,7 @@ public struct ModelEntry: Sendable {
 public enum ModelRegistry {
     /// The built-in entries, family by family.
     static let builtIn: [ModelEntry] = EfficientNetLite.registryEntries + VGG.registryEntries + ResNet.registryEntries
-        + MobileNet.registryEntries + MobileNetV2.registryEntries
+        + MobileNet.registryEntries + MobileNetV2.registryEntries + InceptionV3.registryEntries
 
     private static let registered = Mutex<[ModelEntry]>([])
 
