@@ -41,9 +41,14 @@ def sizes_for(name):
     return MODEL_SIZES.get(name, SIZES)
 
 
-def formula(kind, shape, k, fan_in=None):
+def formula(kind, shape, k, fan_in=None, scrambled=False):
+    """The formula weights; `scrambled` adds 0.37 (i² mod 1009) to the phase (see training_step_fixtures.py)."""
     count = int(np.prod(shape)) if len(shape) else 1
-    u = np.sin(0.731 * np.arange(count, dtype=np.float64) + 1.37 * k)
+    index = np.arange(count, dtype=np.int64)
+    phase = 0.731 * index.astype(np.float64) + 1.37 * k
+    if scrambled:
+        phase = phase + 0.37 * ((index * index) % 1009).astype(np.float64)
+    u = np.sin(phase)
     if kind == "kernel":
         values = u * 2.0 / math.sqrt(fan_in)
     elif kind in ("bias", "beta"):
@@ -85,7 +90,7 @@ def keras_kind(weight_name):
             "moving_variance": "variance"}[leaf]
 
 
-def keras_fill(model):
+def keras_fill(model, scrambled=False):
     """Fills every weight of `model`; returns [(layer, index, weight name, kind, shape, k)]."""
     recorded = []
     k = 0
@@ -98,7 +103,7 @@ def keras_fill(model):
             fan_in = int(np.prod(shape[:-1])) if kind == "kernel" else None
             if kind == "kernel" and "depthwise" in name:
                 fan_in = int(shape[0] * shape[1])
-            values.append(formula(kind, shape, k, fan_in))
+            values.append(formula(kind, shape, k, fan_in, scrambled))
             recorded.append({"layer": layer.name, "index": index, "name": name, "kind": kind, "shape": list(shape),
                              "k": k, "fan_in": fan_in})
             k += 1

@@ -11,10 +11,13 @@ public enum ReferenceFormula {
 
     /// The values of weight number `k` of `count` elements (flat, in the framework's own layout): with
     /// `u = sin(0.731 i + 1.37 k)`, a kernel is `u · 2 / √fanIn`, a bias or beta `0.05 u`, a gamma `1 + 0.1 u`, a
-    /// mean `0.1 u`, a variance `1 + 0.25 (u + 1)`; a counter is zero.
-    public static func weights(kind: Kind, count: Int, k: Int, fanIn: Int?) -> [Float] {
+    /// mean `0.1 u`, a variance `1 + 0.25 (u + 1)`; a counter is zero. `scrambled` adds `0.37 (i² mod 1009)` to the
+    /// phase (`reference/training_step_fixtures.py`: the plain phase makes every kernel a rank-2 matrix).
+    public static func weights(kind: Kind, count: Int, k: Int, fanIn: Int?, scrambled: Bool = false) -> [Float] {
         (0..<count).map { index in
-            let u = sin(0.731 * Double(index) + 1.37 * Double(k))
+            var phase = 0.731 * Double(index) + 1.37 * Double(k)
+            if scrambled { phase = phase + 0.37 * Double((index * index) % 1009) }
+            let u = sin(phase)
             switch kind {
             case .kernel: return Float(u * 2.0 / (Double(fanIn ?? 1)).squareRoot())
             case .bias, .beta: return Float(0.05 * u)

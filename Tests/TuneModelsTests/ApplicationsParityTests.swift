@@ -81,8 +81,22 @@ struct ApplicationsReference: Decodable {
     // MARK: Rebuilding the weight files
 
     /// Writes the Keras HDF5 file whose structure is `nodes` (groups, attributes, datasets as Keras wrote them), each
-    /// weight dataset filled with its formula.
-    func writeKerasFile(_ nodes: [HDF5Node], to path: String) throws {
+    /// weight dataset filled with its formula (`scrambled`: see ``ReferenceFormula/weights(kind:count:k:fanIn:scrambled:)``).
+    /// The layers in `omitting` (a legacy file's top-level groups) are left out, with their names in the file's
+    /// `layer_names`, as in Keras's `_notop` files.
+    func writeKerasFile(_ nodes: [HDF5Node], to path: String, scrambled: Bool = false, omitting: Set<String> = []) throws {
+        let nodes = omitting.isEmpty ? nodes : nodes.compactMap { node -> HDF5Node? in
+            let top = node.path.split(separator: "/").first.map(String.init) ?? ""
+            if omitting.contains(top) { return nil }
+            guard node.path == "/" else { return node }
+            let attributes = node.attributes.map { attribute in
+                guard attribute.name == "layer_names", let names = attribute.strings else { return attribute }
+                let kept = names.filter { !omitting.contains($0) }
+                return HDF5Node.Attribute(name: attribute.name, shape: [kept.count], strings: kept, numbers: nil,
+                                          variable_length: attribute.variable_length)
+            }
+            return HDF5Node(path: node.path, type: node.type, attributes: attributes, shape: node.shape, dtype: node.dtype)
+        }
         let weights = Dictionary(uniqueKeysWithValues: keras.weights.map { ("\($0.layer)/\($0.index)", $0) })
         // Which weight each dataset holds: legacy files name them in their layer's `weight_names`, Keras 3 numbers them.
         var datasetWeights: [String: KerasWeight] = [:]
@@ -110,7 +124,8 @@ struct ApplicationsReference: Decodable {
             if node.type == "dataset" {
                 let weight = try #require(datasetWeights[node.path], "no recorded weight for dataset \(node.path)")
                 let shape = node.shape ?? []
-                let values = ReferenceFormula.weights(kind: weight.kind, count: shape.reduce(1, *), k: weight.k, fanIn: weight.fan_in)
+                let values = ReferenceFormula.weights(kind: weight.kind, count: shape.reduce(1, *), k: weight.k, fanIn: weight.fan_in,
+                                                      scrambled: scrambled)
                 try file.writeDataset(node.path, shape: shape, values: values)
             }
             for attribute in node.attributes {
