@@ -33,6 +33,7 @@ struct PyTorchReference {
     static let torchvisionNames: [String: String] = [
         "vgg16": "vgg16", "torchvision-vgg16": "vgg16", "resnet50": "resnet50", "torchvision-resnet50": "resnet50",
         "mobilenetv2": "mobilenet_v2", "torchvision-mobilenet-v2": "mobilenet_v2",
+        "inceptionv3": "inception_v3", "torchvision-inception-v3": "inception_v3",
     ]
 
     init(script: String, python: String, preload: String?, model: String, threads: Int, batchSize: Int, minSeconds: Double) throws {

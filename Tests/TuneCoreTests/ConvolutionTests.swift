@@ -215,6 +215,43 @@ struct ConvolutionTests {
         }
     }
 
+    @Test("a VGG-sized 3×3 stride-1 convolution (oneDNN's Winograd where the CPU has it) matches a Double loop, forward and both gradients")
+    func largeThreeByThree() throws {
+        let (n, c, o, side) = (12, 64, 64, 28)
+        let x = Make.normal([n, c, side, side], seed: 101), w = Make.uniform([o, c, 3, 3], -0.06, 0.06, seed: 102)
+        let g = Make.normal([n, o, side, side], seed: 103, requiresGradient: false)
+        let y = try Tensor.conv2d(x, weight: w, padding: .same)
+        try (y * g).sum().backward()
+        let (px, pw, pg) = (x.scalars.map(Double.init), w.scalars.map(Double.init), g.scalars.map(Double.init))
+        var forward = [Double](repeating: 0, count: n * o * side * side)
+        var inputGradient = [Double](repeating: 0, count: px.count), weightGradient = [Double](repeating: 0, count: pw.count)
+        for b in 0..<n { for oc in 0..<o { for ic in 0..<c { for u in 0..<3 { for v in 0..<3 {
+            let weight = pw[((oc * c + ic) * 3 + u) * 3 + v]
+            var tap = 0.0
+            for i in 0..<side {
+                let row = i + u - 1
+                guard row >= 0, row < side else { continue }
+                for j in 0..<side {
+                    let column = j + v - 1
+                    guard column >= 0, column < side else { continue }
+                    let input = ((b * c + ic) * side + row) * side + column, output = ((b * o + oc) * side + i) * side + j
+                    forward[output] += px[input] * weight
+                    inputGradient[input] += pg[output] * weight
+                    tap += pg[output] * px[input]
+                }
+            }
+            weightGradient[((oc * c + ic) * 3 + u) * 3 + v] += tap
+        } } } } }
+        func worstRelative(_ actual: [Float], _ expected: [Double]) -> Double {
+            let scale = expected.map(abs).max() ?? 1
+            return zip(actual, expected).map { abs(Double($0) - $1) }.max().map { $0 / scale } ?? .infinity
+        }
+        let errors = [worstRelative(y.scalars, forward), worstRelative(try #require(x.gradient).scalars, inputGradient),
+                      worstRelative(try #require(w.gradient).scalars, weightGradient)]
+        print("3×3 convolution \(n)×\(c)×\(side)², worst error over the largest value: forward \(errors[0]), input gradient \(errors[1]), weight gradient \(errors[2])")
+        #expect(errors.allSatisfy { $0 <= 1e-5 }, "\(errors)")
+    }
+
     @Test("conv2d bias-only and input-only gradients when other operands are frozen")
     func gradientPartiallyFrozen() throws {
         let x = Make.uniform([1, 2, 4, 4], seed: 87, requiresGradient: false)

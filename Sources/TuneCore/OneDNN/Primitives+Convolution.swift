@@ -10,7 +10,9 @@ extension WindowGeometry {
     var dnnlPadAfter: [Int64] { padAfter.map(Int64.init) }
 }
 
-/// Direct (dilated) 2-D convolution primitives. `source`, `weights` and `destination` are usually
+/// 2-D (dilated) convolution primitives. oneDNN picks the algorithm (`dnnl_convolution_auto`): Winograd F(4×4, 3×3) for
+/// large 3×3 stride-1 convolutions where the CPU has AVX-512 (VGG16 at batch 32 ran 1.6–1.8× faster than with direct
+/// convolutions; the error, about 2e-6 of the largest output, is tested), direct otherwise. `source`, `weights` and `destination` are usually
 /// ``MemoryDescriptor/any(_:)`` so oneDNN picks its layouts; weights of a grouped convolution are 5-D
 /// `[groups, out / groups, in / groups, kh, kw]`.
 extension DNNLPrimitive {
@@ -22,7 +24,7 @@ extension DNNLPrimitive {
         var src = source.raw, wei = weights.raw, dst = destination.raw
         var desc = dnnl_convolution_desc_t()
         try DNNL.check(withOptionalPointer(bias?.raw) { biasPointer in
-            dnnl_dilated_convolution_forward_desc_init(&desc, kind.raw, dnnl_convolution_direct, &src, &wei, biasPointer,
+            dnnl_dilated_convolution_forward_desc_init(&desc, kind.raw, dnnl_convolution_auto, &src, &wei, biasPointer,
                                                        &dst, window.dnnlStride, window.dnnlDilation, window.dnnlPadBefore,
                                                        window.dnnlPadAfter)
         }, "dnnl_dilated_convolution_forward_desc_init")
@@ -39,7 +41,7 @@ extension DNNLPrimitive {
         var src = source.raw, wei = weights.raw, dst = destination.raw
         var desc = dnnl_convolution_desc_t()
         try DNNL.check(dnnl_dilated_convolution_backward_data_desc_init(
-            &desc, dnnl_convolution_direct, &src, &wei, &dst, window.dnnlStride, window.dnnlDilation,
+            &desc, dnnl_convolution_auto, &src, &wei, &dst, window.dnnlStride, window.dnnlDilation,
             window.dnnlPadBefore, window.dnnlPadAfter), "dnnl_dilated_convolution_backward_data_desc_init")
         return try DNNLPrimitive(&desc, hint: hint, arguments: arguments, context: context)
     }
@@ -51,7 +53,7 @@ extension DNNLPrimitive {
         var src = source.raw, wei = weights.raw, dst = destination.raw
         var desc = dnnl_convolution_desc_t()
         try DNNL.check(withOptionalPointer(bias?.raw) { biasPointer in
-            dnnl_dilated_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &src, &wei, biasPointer,
+            dnnl_dilated_convolution_backward_weights_desc_init(&desc, dnnl_convolution_auto, &src, &wei, biasPointer,
                                                                 &dst, window.dnnlStride, window.dnnlDilation,
                                                                 window.dnnlPadBefore, window.dnnlPadAfter)
         }, "dnnl_dilated_convolution_backward_weights_desc_init")
