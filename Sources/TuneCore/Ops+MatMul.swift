@@ -1,15 +1,22 @@
 /// Matrix products on OpenBLAS sgemm.
 extension Tensor {
-    /// Matrix product. `[M, K] × [K, N] → [M, N]`; `[B, M, K] × [K, N]` and `[B, M, K] × [B, K, N]` batch over B.
-    public func matmul(_ other: Tensor) throws -> Tensor {
+    /// Matrix product over the last two axes.
+    ///
+    /// Without transposition: `[M, K] × [K, N] → [M, N]`; `[B, M, K] × [K, N]` and `[B, M, K] × [B, K, N]` batch over B.
+    /// With `transposingOther`, `other` is `[N, K]` or `[B, N, K]` and the product is `self · otherᵀ` (e.g. `Q · Kᵀ` in
+    /// attention), computed by sgemm's transposition flag without a transposed copy, forward and backward.
+    public func matmul(_ other: Tensor, transposingOther: Bool = false) throws -> Tensor {
         let a = self, b = other
         guard (2...3).contains(a.shape.rank), (2...3).contains(b.shape.rank), !(a.shape.rank == 2 && b.shape.rank == 3) else {
             throw TensorError.shapeMismatch(op: "matmul", shapes: [a.shape, b.shape], message: "expected rank 2 or 3 operands")
         }
         let m = a.shape[a.shape.rank - 2], k = a.shape[a.shape.rank - 1]
-        let kb = b.shape[b.shape.rank - 2], n = b.shape[b.shape.rank - 1]
+        // The other operand is [K, N], or [N, K] when transposed.
+        let kb = b.shape[b.shape.rank - (transposingOther ? 1 : 2)], n = b.shape[b.shape.rank - (transposingOther ? 2 : 1)]
         guard k == kb else {
-            throw TensorError.shapeMismatch(op: "matmul", shapes: [a.shape, b.shape], message: "inner dimensions \(k) and \(kb) differ")
+            let which = transposingOther ? "inner dimensions \(k) and \(kb) (the other's last, transposed) differ"
+                                         : "inner dimensions \(k) and \(kb) differ"
+            throw TensorError.shapeMismatch(op: "matmul", shapes: [a.shape, b.shape], message: which)
         }
         let batch = a.shape.rank == 3 ? a.shape[0] : 1
         if b.shape.rank == 3, b.shape[0] != batch {
@@ -18,26 +25,31 @@ extension Tensor {
         let sharedB = b.shape.rank == 2
         let outShape: Shape = a.shape.rank == 3 ? [batch, m, n] : [m, n]
         let result = Tensor.uninitialized(outShape)
-        Self.batchedGemm(batch: batch, sharedB: sharedB, transposeA: false, transposeB: false, m: m, n: n, k: k,
+        Self.batchedGemm(batch: batch, sharedB: sharedB, transposeA: false, transposeB: transposingOther, m: m, n: n, k: k,
                          a: a.storage.pointer, b: b.storage.pointer, c: result.storage.pointer)
         return Tensor.record(result, op: "matmul", inputs: [a, b]) { gradient in
             let g = gradient.storage.pointer
             var ga: Tensor?, gb: Tensor?
             if a.requiresGradient {
+                // dA = G · Bᵀ, or G · B when B was transposed.
                 let out = Tensor.uninitialized(a.shape)
-                Self.batchedGemm(batch: batch, sharedB: sharedB, transposeA: false, transposeB: true, m: m, n: k, k: n,
-                                 a: g, b: b.storage.pointer, c: out.storage.pointer)
+                Self.batchedGemm(batch: batch, sharedB: sharedB, transposeA: false, transposeB: !transposingOther,
+                                 m: m, n: k, k: n, a: g, b: b.storage.pointer, c: out.storage.pointer)
                 ga = out
             }
             if b.requiresGradient {
+                // dB = Aᵀ · G ([K, N]), or Gᵀ · A ([N, K]) when B was transposed; a shared B sums over the batch.
                 let out = Tensor.uninitialized(b.shape)
+                let (rows, columns) = transposingOther ? (n, k) : (k, n)
+                let (left, right) = transposingOther ? (g, a.storage.pointer) : (a.storage.pointer, g)
                 if sharedB {
-                    BLAS.gemm(transposeA: true, transposeB: false, m: k, n: n, k: batch * m,
-                              a: a.storage.pointer, b: g, c: out.storage.pointer)
+                    BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: columns, k: batch * m,
+                              a: left, b: right, c: out.storage.pointer)
                 } else {
+                    let leftStride = transposingOther ? m * n : m * k, rightStride = transposingOther ? m * k : m * n
                     for i in 0..<batch {
-                        BLAS.gemm(transposeA: true, transposeB: false, m: k, n: n, k: m,
-                                  a: a.storage.pointer + i * m * k, b: g + i * m * n, c: out.storage.pointer + i * k * n)
+                        BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: columns, k: m,
+                                  a: left + i * leftStride, b: right + i * rightStride, c: out.storage.pointer + i * k * n)
                     }
                 }
                 gb = out

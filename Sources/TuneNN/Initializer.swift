@@ -11,6 +11,8 @@ public enum Initializer: Sendable, Equatable {
     case heNormal
     /// He uniform: U(−a, a), a = √(6 / fanIn).
     case heUniform
+    /// N(0, σ²) whatever the fans: BERT's `initializer_range` (σ = 0.02) for embeddings and projections.
+    case normal(standardDeviation: Float)
 
     /// A tensor of `shape` whose fans are `fanIn` and `fanOut`.
     public func make(_ shape: Shape, fanIn: Int, fanOut: Int, generator: inout SeededGenerator) -> Tensor {
@@ -26,6 +28,8 @@ public enum Initializer: Sendable, Equatable {
         case .heUniform:
             let limit = Float((6.0 / Double(max(fanIn, 1))).squareRoot())
             return Tensor.uniform(shape, low: -limit, high: limit, generator: &generator)
+        case .normal(let standardDeviation):
+            return Tensor.normal(shape, standardDeviation: standardDeviation, generator: &generator)
         }
     }
 }

@@ -150,6 +150,32 @@ struct DropoutTests {
         #expect(try x.dropout(rate: 0, generator: &g3).scalars == x.scalars)
     }
 
+    @Test("dropout on rank-4 attention probabilities keeps their expected scale (inverted dropout)")
+    func attentionProbabilities() throws {
+        let scores = Make.normal([4, 4, 16, 16], seed: 152, requiresGradient: false)
+        let probabilities = try scores.maskedSoftmax(adding: Tensor(zeros: [4, 1, 1, 16]), scale: 0.5)
+        var generator = SeededGenerator(seed: 11)
+        let dropped = try probabilities.dropout(rate: 0.1, generator: &generator)
+        #expect(dropped.shape == [4, 4, 16, 16])
+        let mask = Self.expectedMask(count: probabilities.elementCount, rate: 0.1, seed: 11)
+        expectClose(dropped.scalars, zip(probabilities.scalars, mask).map { $0 * $1 }, tolerance: 1e-6)
+        // Each of the 256 rows summed to 1 before; kept values are scaled by 1 / 0.9, so the rows still sum to 1 on
+        // average (about ±0.5 % over 4096 elements).
+        let rows = Double(probabilities.elementCount / 16)
+        let meanRowSum = dropped.scalars.reduce(0) { $0 + Double($1) } / rows
+        #expect(abs(meanRowSum - 1) < 0.03, "mean row sum \(meanRowSum)")
+    }
+
+    @Test("softmax then dropout with a fixed seed passes the finite-difference check")
+    func attentionProbabilitiesGradient() throws {
+        let scores = Make.normal([2, 2, 3, 4], seed: 153)
+        let mask = try Tensor.additivePaddingMask([1, 1, 1, 0, 1, 1, 1, 1], batch: 2, length: 4)
+        try GradientCheck().check([scores]) { inputs in
+            var generator = SeededGenerator(seed: 12)
+            return try inputs[0].maskedSoftmax(adding: mask, scale: 0.5).dropout(rate: 0.25, generator: &generator)
+        }
+    }
+
     @Test("dropout rejects rates outside [0, 1)", arguments: [-0.1, 1, 1.5] as [Float])
     func invalidRate(rate: Float) throws {
         var generator = SeededGenerator(seed: 1)

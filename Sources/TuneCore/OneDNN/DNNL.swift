@@ -7,8 +7,8 @@ import CDNNL
 ///   propagation kinds, the library version;
 /// - ``MemoryDescriptor``: plain, `any` and channel-blocked layouts, their dims, sizes and cache keys;
 /// - ``DNNLPrimitive``: a created primitive with the reorders between its layouts and the callers' (`Primitive.swift`),
-///   made by the factories in `Primitives+Convolution.swift`, `Primitives+Eltwise.swift`, `Primitives+BatchNorm.swift`
-///   and `Primitives+Pooling.swift`;
+///   made by the factories in `Primitives+Convolution.swift`, `Primitives+Eltwise.swift`, `Primitives+BatchNorm.swift`,
+///   `Primitives+LayerNorm.swift` and `Primitives+Pooling.swift`;
 /// - ``DNNLContext``: the engine, stream, primitive cache and scratch buffers (`Context.swift`);
 /// - ``OpenMPTeam``: the OpenMP thread team oneDNN runs on, which FineTune's own loops share (`OpenMPTeam.swift`).
 ///
