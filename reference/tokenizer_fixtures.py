@@ -204,11 +204,13 @@ def hangul_decomposition(cp):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-folder", required=True, help="folder with tokenizer.json and vocab.txt")
-    parser.add_argument("--out", required=True, help="fixture folder (holds hard_cases.json)")
+    parser.add_argument("--out", help="fixture folder (holds hard_cases.json); not needed with --show")
     parser.add_argument("--licenses", default="/usr/share/common-licenses")
     parser.add_argument("--fortunes", default="/usr/share/games/fortunes")
     parser.add_argument("--show", help="print one corpus line, SOURCE/NAME:LINE (line from 1), and exit")
     args = parser.parse_args()
+    if not args.out and not args.show:
+        parser.error("--out is required")
 
     tokenizer = Tokenizer.from_file(os.path.join(args.model_folder, "tokenizer.json"))
     tokenizer.no_padding()

@@ -107,7 +107,7 @@ struct WordPieceParityTests {
                         \(file.source)/\(file.name) line \(lineIndex + 1): \(visible(text))
                           FineTune: \(encoded.count) ids \(encoded) \(encoded.map { tokenizer.vocabulary.token(for: $0) ?? "?" })
                           HF:       \(expectedCount) ids, hash \(hex(expectedHash)) (FineTune's \(hex(idHash(encoded))))
-                          HF's ids: reference/tokenizer_fixtures.py --show \(file.source)/\(file.name):\(lineIndex + 1) …
+                          HF's ids: reference/tokenizer_fixtures.py --model-folder \(MiniLMFolder.path) --show \(file.source)/\(file.name):\(lineIndex + 1)
                         """
                 }
             }
