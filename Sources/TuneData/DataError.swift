@@ -28,6 +28,10 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case unreadableImage(path: String, reason: String)
     /// A folder layout that cannot be used as a labelled data set (missing root, empty class, too few classes…).
     case badFolder(path: String, message: String)
+    /// A text file holds bytes that are not UTF-8; `byteOffset` is the first bad byte.
+    case notUTF8(path: String, byteOffset: Int)
+    /// A CSV, TSV or JSON Lines file that cannot be read as labelled texts; `line` is 1-based when known.
+    case badTable(path: String, line: Int?, message: String)
 
     public var description: String {
         switch self {
@@ -60,6 +64,10 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(path): unreadable image: \(reason)"
         case let .badFolder(path, message):
             return "\(path): \(message)"
+        case let .notUTF8(path, byteOffset):
+            return "\(path): not UTF-8 text: invalid byte at offset \(byteOffset)"
+        case let .badTable(path, line, message):
+            return "\(path)\(line.map { ":\($0)" } ?? ""): \(message)"
         }
     }
 

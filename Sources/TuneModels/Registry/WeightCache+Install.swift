@@ -96,7 +96,7 @@ extension WeightCache {
         return destination
     }
 
-    private static func createFolder(_ path: String) throws {
+    static func createFolder(_ path: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
@@ -131,7 +131,7 @@ extension WeightCache {
         return digester.finalize()
     }
 
-    private static func run(_ tool: String, _ arguments: [String], model: String) throws {
+    static func run(_ tool: String, _ arguments: [String], model: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool] + arguments

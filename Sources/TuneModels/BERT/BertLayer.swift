@@ -1,0 +1,50 @@
+import TuneCore
+import TuneNN
+
+/// One transformer layer of BERT (post-LayerNorm): self-attention, dropout, residual and LayerNorm; then the
+/// feed-forward network (dense, GELU, dense), dropout, residual and LayerNorm.
+public final class BertLayer: Layer {
+    /// Multi-head self-attention with its output projection.
+    public let attention: MultiHeadSelfAttention
+    /// The LayerNorm after the attention's residual.
+    public let attentionNorm: LayerNorm
+    /// The feed-forward expansion (with GELU).
+    public let intermediate: Dense
+    /// The feed-forward projection back to the hidden width.
+    public let output: Dense
+    /// The LayerNorm after the feed-forward residual.
+    public let outputNorm: LayerNorm
+    private let attentionOutputDropout: Dropout
+    private let outputDropout: Dropout
+
+    public init(configuration: BertConfiguration, generator: WeightGenerator) {
+        let width = configuration.hiddenSize
+        attention = MultiHeadSelfAttention(width: width, heads: configuration.headCount,
+                                           dropout: configuration.attentionDropout, generator: generator)
+        attentionNorm = LayerNorm(dimension: width, epsilon: configuration.layerNormEpsilon)
+        intermediate = Dense(configuration.intermediateSize, inFeatures: width, activation: .gelu, generator: generator)
+        output = Dense(width, inFeatures: configuration.intermediateSize, generator: generator)
+        outputNorm = LayerNorm(dimension: width, epsilon: configuration.layerNormEpsilon)
+        attentionOutputDropout = Dropout(rate: configuration.hiddenDropout)
+        outputDropout = Dropout(rate: configuration.hiddenDropout)
+        super.init(kind: "BertLayer")
+        registerChild("attention", attention)
+        registerChild("attentionNorm", attentionNorm)
+        registerChild("intermediate", intermediate)
+        registerChild("output", output)
+        registerChild("outputNorm", outputNorm)
+        registerChild("attentionOutputDropout", attentionOutputDropout)
+        registerChild("outputDropout", outputDropout)
+        markBuilt()
+    }
+
+    /// The layer applied to `hidden` `[batch, length, width]`, attending only where `mask` (additive, `[batch, 1, 1,
+    /// length]`) is 0.
+    public func callAsFunction(_ hidden: Tensor, mask: Tensor, context: ForwardContext) throws -> Tensor {
+        let attended = try attentionOutputDropout(try attention(hidden, mask: mask, context: context), context: context)
+        let afterAttention = try attentionNorm(try hidden + attended, context: context)
+        let expanded = try intermediate(afterAttention, context: context)
+        let projected = try outputDropout(try output(expanded, context: context), context: context)
+        return try outputNorm(try afterAttention + projected, context: context)
+    }
+}
