@@ -11,6 +11,7 @@ extension FineTuneRecipe.BatchNormMode: ExpressibleByArgument {}
 extension FineTuneRecipe.FeatureCacheMode: ExpressibleByArgument {}
 extension ImageClassificationRecipe.ClassWeighting: ExpressibleByArgument {}
 extension ImageClassificationRecipe.InputScaling: ExpressibleByArgument {}
+extension TextPooling: ExpressibleByArgument {}
 
 extension UnfreezePolicy: ExpressibleByArgument {
     public init?(argument: String) {

@@ -5,30 +5,35 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Fine-tune a pretrained model on an image folder (the Keras guide's two phases).",
+        abstract: "Fine-tune a pretrained model on images or texts (the Keras guide's two phases).",
         discussion: """
         DATA holds train/<class>/… and validation/<class>/… (or val/), or class folders directly with \
         --validation-split. Phase 1 trains a new head on the frozen base; phase 2 unfreezes --unfreeze and trains \
         --epochs more at a tenth of the learning rate. RUN receives config.json, model.safetensors, history.csv and \
-        report.html; an interrupted run continues with `finetune train --resume RUN`.
+        report.html; an interrupted run continues with `finetune train --resume RUN`. Text data (class folders of \
+        .txt files, or CSV/TSV/JSONL files) is detected and trains a text model (default minilm-l6).
         """
     )
 
     @Argument(help: "The data folder (not needed with --resume).") var data: String?
     @Option(help: "The run folder to write.") var out: String?
     @Option(help: "Continue the interrupted run in this folder.") var resume: String?
-    @Option(help: "The pretrained base (see `finetune models list`).") var model = "efficientnet-lite0"
+    @Option(help: "The pretrained base (see `finetune models list`; default efficientnet-lite0 for images, minilm-l6 for texts; for texts also a Hugging Face BERT model folder).") var model: String?
     @Option(help: "Start from this weight file instead of the ImageNet weights.") var weights: String?
     @Option(help: "Square input side (default: the model's own, 224 for Lite0).") var imageSize: Int?
     @Option(help: "Resize method.") var resize = ResizeMethod.bilinear
     @Option(help: "Pixel normalization: weights (what the pretrained weights were trained with) or rescale (x / 255, the Keras guide's rescale=1./255).")
     var preprocessing = ImageClassificationRecipe.InputScaling.weights
     @Option(help: "The new head.") var head = ClassifierHead.pooledDense
-    @Option(help: "Dropout rate in the head.") var dropout: Float = 0.2
+    @Option(help: "Dropout rate in the head (default 0.2 for images, 0.1 for texts).") var dropout: Float?
     @Option(help: "Epochs of phase 1 (new head on the frozen base).") var headEpochs = 2
     @Option(help: "Epochs of phase 2 (after unfreezing).") var epochs = 3
-    @Option(help: "What phase 2 unfreezes: last-blocks:N (the architecture's named blocks), last-layers:N (the last N layers as Keras lists them, base_model.layers[-N:]), all or none.") var unfreeze = UnfreezePolicy.lastBlocks(4)
-    @Option(help: "Optimizer (sgd uses momentum 0.9).") var optimizer = FineTuneRecipe.OptimizerKind.adam
+    @Option(help: "What phase 2 unfreezes: last-blocks:N (the architecture's named blocks), last-layers:N (the last N layers as Keras lists them, base_model.layers[-N:]; for texts the last N transformer layers), all or none (default last-blocks:4 for images, last-layers:2 for texts).") var unfreeze: UnfreezePolicy?
+    @Option(help: "Optimizer (sgd uses momentum 0.9; default adam for images, adamw for texts).") var optimizer: FineTuneRecipe.OptimizerKind?
+    @Option(help: "For texts: tokens per text, [CLS] and [SEP] included (default: the model's, 128 for minilm-l6).") var maxLength: Int?
+    @Option(help: "For texts: how token states become one vector: mean (over the mask) or cls (default: the model folder's, else mean).") var pooling: TextPooling?
+    @Option(help: "For CSV/TSV/JSONL texts: the column holding the texts.") var textColumn = "text"
+    @Option(help: "For CSV/TSV/JSONL texts: the column holding the labels.") var labelColumn = "label"
     @Option(help: "Phase 1 learning rate.") var learningRate: Float = 1e-3
     @Option(help: "Phase 2 learning rate (default: a tenth of --learning-rate).") var fineTuneLearningRate: Float?
     @Option(help: "Batch size.") var batchSize = 32
@@ -65,21 +70,28 @@ struct TrainCommand: ParsableCommand {
 
     /// The recipe the options describe.
     func recipe() throws -> FineTuneRecipe {
-        var image = ImageClassificationRecipe(imageSize: imageSize)
-        image.resizeMethod = resize
-        image.inputScaling = preprocessing
-        image.head = head
-        image.dropout = dropout
-        image.labelSmoothing = labelSmoothing
-        image.classWeight = classWeight
-        if let augment { image.augmentation = augment }
-        var recipe = FineTuneRecipe(task: .imageClassification(image))
-        recipe.model = model
+        let isText = data.map(TextDatasetSplits.isTextDataset) ?? false || model.map(TextModelFolder.isTextModel) ?? false
+        var recipe: FineTuneRecipe
+        if isText {
+            var text = TextClassificationRecipe(maximumLength: maxLength)
+            text.pooling = pooling
+            text.textColumn = textColumn
+            text.labelColumn = labelColumn
+            text.dropout = dropout ?? 0.1
+            text.labelSmoothing = labelSmoothing
+            recipe = FineTuneRecipe(task: .textClassification(text))
+            recipe.model = model ?? "minilm-l6"
+            recipe.unfreeze = unfreeze ?? .lastLayers(2)
+            recipe.optimizer = optimizer ?? .adamw
+        } else {
+            recipe = FineTuneRecipe(task: .imageClassification(try imageRecipe()))
+            recipe.model = model ?? "efficientnet-lite0"
+            recipe.unfreeze = unfreeze ?? .lastBlocks(4)
+            recipe.optimizer = optimizer ?? .adam
+        }
         recipe.weightsFile = weights
         recipe.headEpochs = headEpochs
         recipe.fineTuneEpochs = epochs
-        recipe.unfreeze = unfreeze
-        recipe.optimizer = optimizer
         recipe.learningRate = learningRate
         recipe.fineTuneLearningRate = fineTuneLearningRate
         recipe.batchSize = batchSize
@@ -92,6 +104,19 @@ struct TrainCommand: ParsableCommand {
         recipe.earlyStoppingPatience = earlyStopping
         try recipe.validate()
         return recipe
+    }
+
+    /// The image options of the recipe.
+    private func imageRecipe() throws -> ImageClassificationRecipe {
+        var image = ImageClassificationRecipe(imageSize: imageSize)
+        image.resizeMethod = resize
+        image.inputScaling = preprocessing
+        image.head = head
+        image.dropout = dropout ?? 0.2
+        image.labelSmoothing = labelSmoothing
+        image.classWeight = classWeight
+        if let augment { image.augmentation = augment }
+        return image
     }
 
     /// Parses `flip,rotate:10,zoom:0.1`.

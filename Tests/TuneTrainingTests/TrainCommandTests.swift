@@ -22,9 +22,16 @@ struct TrainCommandTests {
     /// Starts `finetune train`, kills it with SIGKILL as soon as its checkpoint records `killAfter` finished epochs
     /// (or more), and returns the epochs the checkpoint held at that moment.
     func trainAndKill(data: URL, out: URL, killAfter: Int) throws -> Int {
+        try trainAndKill(arguments: ["train", data.path, "--out", out.path] + Self.trainArguments, checkpointFolder: out,
+                         killAfter: killAfter)
+    }
+
+    /// Runs `finetune arguments…` and kills it with SIGKILL once the checkpoint in `checkpointFolder` records
+    /// `killAfter` finished epochs; returns the epochs it held then.
+    func trainAndKill(arguments: [String], checkpointFolder out: URL, killAfter: Int) throws -> Int {
         let process = Process()
         process.executableURL = FineTuneBinary.url
-        process.arguments = ["train", data.path, "--out", out.path] + Self.trainArguments
+        process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

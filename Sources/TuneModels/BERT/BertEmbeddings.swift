@@ -2,7 +2,8 @@ import TuneCore
 import TuneNN
 
 /// BERT's input layer: the word, position and token-type embeddings of each token, summed, then LayerNorm and
-/// dropout (in training).
+/// dropout (in training, while the layer is trainable: a frozen layer runs as in inference, as the Keras guide calls
+/// its frozen base with `training=False`).
 public final class BertEmbeddings: Layer {
     /// The word-piece table, `[vocabularySize, hiddenSize]`.
     public let words: Embedding
@@ -12,7 +13,7 @@ public final class BertEmbeddings: Layer {
     public let tokenTypes: Embedding
     /// The LayerNorm after the sum.
     public let norm: LayerNorm
-    private let dropout: Dropout
+    private let dropoutRate: Float
     private let maximumPositions: Int
 
     public init(configuration: BertConfiguration, generator: WeightGenerator) {
@@ -21,14 +22,13 @@ public final class BertEmbeddings: Layer {
         positions = Embedding(count: configuration.maximumPositions, dimension: width, generator: generator)
         tokenTypes = Embedding(count: configuration.typeVocabularySize, dimension: width, generator: generator)
         norm = LayerNorm(dimension: width, epsilon: configuration.layerNormEpsilon)
-        dropout = Dropout(rate: configuration.hiddenDropout)
+        dropoutRate = configuration.hiddenDropout
         maximumPositions = configuration.maximumPositions
         super.init(kind: "BertEmbeddings")
         registerChild("words", words)
         registerChild("positions", positions)
         registerChild("tokenTypes", tokenTypes)
         registerChild("norm", norm)
-        registerChild("dropout", dropout)
         markBuilt()
     }
 
@@ -44,6 +44,6 @@ public final class BertEmbeddings: Layer {
         var sum = try words(batch.ids, shape: shape)
         sum = try sum + positions(positionIDs, shape: shape)
         sum = try sum + tokenTypes(typeIDs, shape: shape)
-        return try dropout(try norm(sum, context: context), context: context)
+        return try norm(sum, context: context).droppedOut(rate: dropoutRate, by: self, context: context)
     }
 }

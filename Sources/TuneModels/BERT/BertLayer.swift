@@ -3,6 +3,10 @@ import TuneNN
 
 /// One transformer layer of BERT (post-LayerNorm): self-attention, dropout, residual and LayerNorm; then the
 /// feed-forward network (dense, GELU, dense), dropout, residual and LayerNorm.
+///
+/// Dropout (on the attention probabilities and after each sub-layer) runs in training only while the layer has
+/// trainable weights: a frozen layer runs as in inference, as the Keras guide calls its frozen base with
+/// `training=False`, so a frozen prefix is deterministic and its outputs can be cached.
 public final class BertLayer: Layer {
     /// Multi-head self-attention with its output projection.
     public let attention: MultiHeadSelfAttention
@@ -14,8 +18,7 @@ public final class BertLayer: Layer {
     public let output: Dense
     /// The LayerNorm after the feed-forward residual.
     public let outputNorm: LayerNorm
-    private let attentionOutputDropout: Dropout
-    private let outputDropout: Dropout
+    private let dropoutRate: Float
 
     public init(configuration: BertConfiguration, generator: WeightGenerator) {
         let width = configuration.hiddenSize
@@ -25,26 +28,24 @@ public final class BertLayer: Layer {
         intermediate = Dense(configuration.intermediateSize, inFeatures: width, activation: .gelu, generator: generator)
         output = Dense(width, inFeatures: configuration.intermediateSize, generator: generator)
         outputNorm = LayerNorm(dimension: width, epsilon: configuration.layerNormEpsilon)
-        attentionOutputDropout = Dropout(rate: configuration.hiddenDropout)
-        outputDropout = Dropout(rate: configuration.hiddenDropout)
+        dropoutRate = configuration.hiddenDropout
         super.init(kind: "BertLayer")
         registerChild("attention", attention)
         registerChild("attentionNorm", attentionNorm)
         registerChild("intermediate", intermediate)
         registerChild("output", output)
         registerChild("outputNorm", outputNorm)
-        registerChild("attentionOutputDropout", attentionOutputDropout)
-        registerChild("outputDropout", outputDropout)
         markBuilt()
     }
 
     /// The layer applied to `hidden` `[batch, length, width]`, attending only where `mask` (additive, `[batch, 1, 1,
     /// length]`) is 0.
     public func callAsFunction(_ hidden: Tensor, mask: Tensor, context: ForwardContext) throws -> Tensor {
-        let attended = try attentionOutputDropout(try attention(hidden, mask: mask, context: context), context: context)
-        let afterAttention = try attentionNorm(try hidden + attended, context: context)
-        let expanded = try intermediate(afterAttention, context: context)
-        let projected = try outputDropout(try output(expanded, context: context), context: context)
-        return try outputNorm(try afterAttention + projected, context: context)
+        let active = context.isTraining && !trainableParameters().isEmpty ? context : ForwardContext.inference
+        let attended = try attention(hidden, mask: mask, context: active).droppedOut(rate: dropoutRate, by: self, context: active)
+        let afterAttention = try attentionNorm(try hidden + attended, context: active)
+        let expanded = try intermediate(afterAttention, context: active)
+        let projected = try output(expanded, context: active).droppedOut(rate: dropoutRate, by: self, context: active)
+        return try outputNorm(try afterAttention + projected, context: active)
     }
 }

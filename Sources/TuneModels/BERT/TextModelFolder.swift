@@ -75,3 +75,24 @@ public enum TextModelFolderError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension TextModelFolder {
+    /// Whether `name` is a registered text model or a folder with a `config.json` (a model folder or a Hugging Face
+    /// cache folder).
+    public static func isTextModel(_ name: String) -> Bool {
+        if ModelRegistry.textEntry(named: name) != nil { return true }
+        let folder = snapshot(in: name) ?? name
+        return FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("config.json"))
+    }
+
+    /// The folder of a registered text model (installed and verified) or the folder `name` itself, and the token length
+    /// it truncates to by default (the registry's, else 128 within the model's positions).
+    public static func resolve(_ name: String, cache: WeightCache = WeightCache()) throws -> (folder: TextModelFolder, defaultMaximumLength: Int) {
+        if let entry = ModelRegistry.textEntry(named: name) {
+            return (try TextModelFolder(path: try cache.installedFolder(for: entry)), entry.defaultMaximumLength)
+        }
+        let folder = try TextModelFolder(path: name)
+        let configuration = try BertConfiguration.read(path: folder.configurationPath)
+        return (folder, min(128, configuration.maximumPositions))
+    }
+}

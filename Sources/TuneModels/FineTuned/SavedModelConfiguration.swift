@@ -113,6 +113,10 @@ public struct SavedModelConfiguration: Codable, Sendable, Equatable {
         } catch {
             throw SavedModelError.unreadable(path: path, reason: error.localizedDescription)
         }
+        if let fields = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+           let task = fields["task"] as? String, task != "image-classification" {
+            throw SavedModelError.unsupportedTask(path: path, task: task)
+        }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let configuration: SavedModelConfiguration
@@ -149,11 +153,16 @@ private func keyPath(_ path: [any CodingKey]) -> String {
 public enum SavedModelError: Error, Equatable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case invalidConfiguration(key: String, message: String)
+    /// The run is of another task than image classification (`text-classification`), which this reader does not load.
+    case unsupportedTask(path: String, task: String)
 
     public var description: String {
         switch self {
         case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
         case let .invalidConfiguration(key, message): return "config.json: \(key): \(message)"
+        case let .unsupportedTask(path, task):
+            return "\(path): a \(task) run; evaluating and predicting with saved \(task) runs is not supported yet "
+                + "(the run's report.html and config.json hold its validation results)"
         }
     }
 }

@@ -72,6 +72,8 @@ public final class FineTuner {
         switch recipe.task {
         case .imageClassification(let options):
             return try ImageClassificationTask(recipe: recipe, options: options, dataRoot: dataRoot)
+        case .textClassification(let options):
+            return try TextClassificationTask(recipe: recipe, options: options, dataRoot: dataRoot)
         }
     }
 
@@ -101,7 +103,8 @@ public final class FineTuner {
 
         let remaining = recipe.phases.filter { $0.epochs.upperBound > progress.completedEpochs }
         let cacheStages = remaining.map { cacheableStageCount(task, phase: $0.phase) }
-        var caches = try buildCaches(task, at: cacheStages.min() ?? 0)
+        // Cache from the earliest phase that can; a phase that trains from the first stage runs uncached.
+        var caches = try buildCaches(task, at: cacheStages.filter { $0 > 0 }.min() ?? 0)
         defer { caches.discardAll() }
         // What the last phase trained and validated on; a run resumed after its last epoch evaluates the whole model.
         var final: (model: Layer, validation: any BatchSource)?

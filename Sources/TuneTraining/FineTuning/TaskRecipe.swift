@@ -3,11 +3,14 @@
 public enum TaskRecipe: Codable, Sendable, Equatable {
     /// Image folders → a pretrained image backbone with a new classifier head.
     case imageClassification(ImageClassificationRecipe)
+    /// Labelled texts → a pretrained BERT-class encoder with a new classifier head.
+    case textClassification(TextClassificationRecipe)
 
     /// The task's name in files and messages.
     public var kind: String {
         switch self {
         case .imageClassification: return "image-classification"
+        case .textClassification: return "text-classification"
         }
     }
 
@@ -15,6 +18,7 @@ public enum TaskRecipe: Codable, Sendable, Equatable {
     func validate(model: String) throws {
         switch self {
         case .imageClassification(let options): try options.validate(model: model)
+        case .textClassification(let options): try options.validate(model: model)
         }
     }
 
@@ -26,9 +30,11 @@ public enum TaskRecipe: Codable, Sendable, Equatable {
         switch kind {
         case "image-classification":
             self = .imageClassification(try container.decode(ImageClassificationRecipe.self, forKey: .options))
+        case "text-classification":
+            self = .textClassification(try container.decode(TextClassificationRecipe.self, forKey: .options))
         default:
             throw DecodingError.dataCorruptedError(forKey: .kind, in: container,
-                                                   debugDescription: "unknown task \"\(kind)\" (this build knows image-classification)")
+                                                   debugDescription: "unknown task \"\(kind)\" (this build knows image-classification and text-classification)")
         }
     }
 
@@ -37,6 +43,7 @@ public enum TaskRecipe: Codable, Sendable, Equatable {
         try container.encode(kind, forKey: .kind)
         switch self {
         case .imageClassification(let options): try container.encode(options, forKey: .options)
+        case .textClassification(let options): try container.encode(options, forKey: .options)
         }
     }
 }

@@ -43,9 +43,12 @@ public struct RunReport: Sendable {
         public var confidence: Double
         /// A PNG of the sample (see ``RunReport/thumbnail(ofImageAt:side:)``); empty for none.
         public var thumbnailPNG: [UInt8]
+        /// The sample itself when it is a text (shown instead of a thumbnail, cut to 400 characters).
+        public var text: String?
 
         public init(path: String, trueClass: String, predictedClass: String, confidence: Double,
-                    thumbnailPNG: [UInt8]) {
+                    thumbnailPNG: [UInt8] = [], text: String? = nil) {
+            self.text = text
             self.path = path
             self.trueClass = trueClass
             self.predictedClass = predictedClass
@@ -209,7 +212,10 @@ public struct RunReport: Sendable {
         out += "<div class=\"mistakes\">\n"
         for mistake in ordered {
             out += "<figure class=\"mistake\">\n"
-            if mistake.thumbnailPNG.isEmpty {
+            if let text = mistake.text {
+                let shown = text.count > 400 ? String(text.prefix(400)) + "…" : text
+                out += "<blockquote class=\"text\">\(esc(shown))</blockquote>\n"
+            } else if mistake.thumbnailPNG.isEmpty {
                 out += "<div class=\"thumb missing\">no image</div>\n"
             } else {
                 out += "<img class=\"thumb\" alt=\"\(esc(mistake.path))\" "
@@ -292,6 +298,7 @@ public struct RunReport: Sendable {
     .thumb { display: block; margin: 0 auto 8px; width: 96px; height: 96px; object-fit: contain;
       image-rendering: auto; background: #f3f4f6; }
     .thumb.missing { line-height: 96px; color: #9ca3af; font-size: 12px; }
+    .mistake blockquote.text { margin: 0 0 8px; text-align: left; font-size: 12px; white-space: pre-wrap; max-height: 12em; overflow: auto; }
     .mistake figcaption { font-size: 13px; }
     .mistake .true { color: #1d4ed8; font-weight: 600; white-space: nowrap; }
     .mistake .predicted { color: #b91c1c; font-weight: 600; white-space: nowrap; }
