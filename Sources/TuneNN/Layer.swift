@@ -13,11 +13,15 @@ import TuneCore
 ///   `base.isTrainable = false; base.blocks.suffix(4).forEach { $0.isTrainable = true }` unfreezes the last four
 ///   blocks (Keras would keep them hidden behind the frozen parent; FineTune follows the most recent setting).
 /// - Training versus inference mode travels in the ``ForwardContext`` and is independent of trainability.
+/// - A parameter registered `frozen` (a ``LoRADense``'s base weight) is a parameter like any other — counted,
+///   saved, loaded — but never trains, whatever ``isTrainable`` says.
 /// - Parameter paths are dotted (`blocks.3.conv.weight`) so they can be matched to checkpoint keys.
 open class Layer {
     /// The layer's kind, for summaries and errors (e.g. `"Conv2D"`).
     public let kind: String
     private var parameterSlots: [(name: String, tensor: Tensor)] = []
+    /// Names of parameters that never train.
+    private var frozenParameters: Set<String> = []
     private var bufferSlots: [(name: String, tensor: Tensor)] = []
     private var childSlots: [(name: String, layer: Layer)] = []
     private var built = false
@@ -28,7 +32,7 @@ open class Layer {
     /// the change takes effect at the next forward pass and optimizer step, with no recompile.
     public var isTrainable: Bool = true {
         didSet {
-            for slot in parameterSlots { slot.tensor.requiresGradient = isTrainable }
+            for slot in parameterSlots { slot.tensor.requiresGradient = isTrainable && !frozenParameters.contains(slot.name) }
             for child in childSlots { child.layer.isTrainable = isTrainable }
         }
     }
@@ -51,8 +55,11 @@ open class Layer {
     open func build(inputShape: Shape) throws {}
 
     /// Registers a trained tensor under `name`. It requires a gradient while the layer is trainable.
-    public func registerParameter(_ name: String, _ tensor: Tensor) {
-        tensor.requiresGradient = isTrainable
+    /// - Parameter frozen: a frozen parameter is part of ``namedParameters()`` (so it is counted, saved and loaded)
+    ///   but never requires a gradient nor reaches ``trainableParameters()``, whatever ``isTrainable`` is.
+    public func registerParameter(_ name: String, _ tensor: Tensor, frozen: Bool = false) {
+        if frozen { frozenParameters.insert(name) } else { frozenParameters.remove(name) }
+        tensor.requiresGradient = isTrainable && !frozen
         Self.insertOrReplace(&parameterSlots, name, tensor)
     }
 
@@ -70,10 +77,15 @@ open class Layer {
         }
     }
 
-    /// Registers a sublayer under `name`; its paths are prefixed with `name.`.
+    /// Registers a sublayer under `name`; its paths are prefixed with `name.`. Registering a name again replaces that
+    /// child in place (same position, same paths): how a ``LoRADense`` stands in for the ``Dense`` it wraps.
     public func registerChild(_ name: String, _ layer: Layer) {
         if !isTrainable { layer.isTrainable = false }
-        childSlots.append((name, layer))
+        if let index = childSlots.firstIndex(where: { $0.name == name }) {
+            childSlots[index].layer = layer
+        } else {
+            childSlots.append((name, layer))
+        }
     }
 
     /// Marks the layer as built, for layers that create every parameter in `init`.
@@ -104,7 +116,7 @@ open class Layer {
 
     /// The parameters the optimizer should update now: those of trainable layers.
     public func trainableParameters() -> [Tensor] {
-        (isTrainable ? parameterSlots.map(\.tensor) : []) + childSlots.flatMap { $0.layer.trainableParameters() }
+        (isTrainable ? parameterSlots.filter { !frozenParameters.contains($0.name) }.map(\.tensor) : []) + childSlots.flatMap { $0.layer.trainableParameters() }
     }
 
     /// Parameters and buffers together, keyed by path: what a checkpoint stores.

@@ -6,8 +6,9 @@ import TuneCore
 /// merged and projected by `output`.
 ///
 /// Children, in order: `query`, `key`, `value`, `output`, each a ``Dense`` width → width with a bias (weights drawn
-/// from N(0, 0.02²) as BERT initializes them). The residual connection and layer norm after the output projection
-/// (Hugging Face's `BertSelfOutput`) are not part of this layer.
+/// from N(0, 0.02²) as BERT initializes them). ``replace(_:with:)`` puts another layer in a projection's place under the
+/// same name (a ``LoRADense`` wrapping it), so parameter paths do not change. The residual connection and layer norm
+/// after the output projection (Hugging Face's `BertSelfOutput`) are not part of this layer.
 public final class MultiHeadSelfAttention: Layer {
     /// The model width (input and output features).
     public let width: Int
@@ -15,10 +16,19 @@ public final class MultiHeadSelfAttention: Layer {
     public let heads: Int
     /// The dropout rate on the attention probabilities, in training mode.
     public let dropoutRate: Float
-    public let query: Dense
-    public let key: Dense
-    public let value: Dense
-    public let output: Dense
+    /// The query projection: a ``Dense``, or what ``replace(_:with:)`` put in its place.
+    public private(set) var query: Layer
+    /// The key projection.
+    public private(set) var key: Layer
+    /// The value projection.
+    public private(set) var value: Layer
+    /// The output projection, after the heads are merged.
+    public private(set) var output: Layer
+
+    /// One of the four projections, named as its child.
+    public enum Projection: String, CaseIterable, Sendable {
+        case query, key, value, output
+    }
 
     /// A width that `heads` does not divide, or a dropout rate outside `[0, 1)`, is reported on the first call.
     /// - Parameter generator: where the initial weights are drawn from (see ``WeightGenerator``).
@@ -72,6 +82,29 @@ public final class MultiHeadSelfAttention: Layer {
         let merged = try mixed.reshaped(to: [batch, heads, length, size]).transposed([0, 2, 1, 3])
             .reshaped(to: [batch, length, width])
         return try output(merged, context: context)
+    }
+
+    /// The layer in `projection`'s place.
+    public func layer(_ projection: Projection) -> Layer {
+        switch projection {
+        case .query: return query
+        case .key: return key
+        case .value: return value
+        case .output: return output
+        }
+    }
+
+    /// Puts `layer` in `projection`'s place, under the same child name (so the same parameter paths when it keeps the
+    /// tensors: a ``LoRADense`` wrapping the projection, or the ``Dense`` ``LoRADense/merged()`` returns). It must map
+    /// `[…, width]` to `[…, width]`; a layer that does not is reported on the next call.
+    public func replace(_ projection: Projection, with layer: Layer) {
+        switch projection {
+        case .query: query = layer
+        case .key: key = layer
+        case .value: value = layer
+        case .output: output = layer
+        }
+        registerChild(projection.rawValue, layer)
     }
 
     /// Attention with no mask: every position attends to every position.

@@ -239,4 +239,34 @@ struct TrainabilityTests {
         #expect(values(norm) == frozenNorm)
         #expect(optimizer.iterations == 2)
     }
+
+    @Test("a frozen parameter is counted and saved but never trains, whatever isTrainable says")
+    func frozenParameter() throws {
+        let frozen = try tensor([2], [1, 2]), trained = try tensor([2], [3, 4])
+        let layer = ParameterHolder([])
+        layer.registerParameter("frozen", frozen, frozen: true)
+        layer.registerParameter("trained", trained)
+        #expect(layer.namedParameters().map(\.path) == ["frozen", "trained"])
+        #expect(layer.parameterCount() == 4)
+        #expect(layer.trainableParameters().count == 1 && layer.trainableParameters()[0] === trained)
+        #expect(!frozen.requiresGradient && trained.requiresGradient)
+        layer.isTrainable = false
+        layer.isTrainable = true
+        #expect(!frozen.requiresGradient && trained.requiresGradient)
+        #expect(layer.parameterCount(trainableOnly: true) == 2)
+        #expect(Set(layer.stateDictionary().keys) == ["frozen", "trained"])
+    }
+
+    @Test("registering a child name again replaces that child in place, keeping its position and paths")
+    func replacingAChild() throws {
+        let model = Layer(kind: "Container")
+        for (name, units) in [("first", 3), ("second", 2)] { model.registerChild(name, Dense(units, inFeatures: 2)) }
+        let replacement = Dense(4, inFeatures: 2, useBias: false)
+        model.isTrainable = false
+        model.registerChild("first", replacement)
+        #expect(model.children.map(\.name) == ["first", "second"])
+        #expect(model.children[0].layer === replacement)
+        #expect(!replacement.isTrainable)
+        #expect(model.namedParameters().map(\.path) == ["first.weight", "second.weight", "second.bias"])
+    }
 }

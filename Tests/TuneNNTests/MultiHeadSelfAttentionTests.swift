@@ -8,7 +8,8 @@ func naiveSelfAttention(_ layer: MultiHeadSelfAttention, input: Tensor, attentio
     let (batch, length, width) = (input.shape[0], input.shape[1], input.shape[2])
     let size = width / layer.heads
     let x = input.scalars.map(Double.init)
-    func project(_ dense: Dense, _ rows: [Double]) throws -> [Double] {
+    func project(_ projection: Layer, _ rows: [Double]) throws -> [Double] {
+        let dense = try #require(projection as? Dense)
         let weight = try #require(dense.weight).scalars.map(Double.init), bias = try #require(dense.bias).scalars
         return (0..<(rows.count / width)).flatMap { row in
             (0..<width).map { o in
@@ -164,5 +165,25 @@ struct MultiHeadSelfAttentionTests {
         #expect(throws: TensorError.self) {
             try layer(Tensor(zeros: [1, 2, 4]), mask: Tensor(zeros: [1, 1, 1, 3]), context: .inference)
         }
+    }
+
+    @Test("a LoRADense stands in for a projection under the same name: same paths, same output until B moves")
+    func replacingAProjection() throws {
+        let layer = try Self.layer(width: 8, heads: 2)
+        let input = Self.input([2, 5, 8], seed: 2)
+        let mask = Tensor(scalar: 0)
+        let before = try layer(input, mask: mask, context: .inference).scalars
+        let query = try #require(layer.query as? Dense)
+        let adapter = try LoRADense(wrapping: query, rank: 2, alpha: 4)
+        layer.replace(.query, with: adapter)
+        #expect(layer.query === adapter && layer.layer(.query) === adapter)
+        #expect(layer.children.map(\.name) == ["query", "key", "value", "output"])
+        #expect(layer.namedParameters().prefix(4).map(\.path) == ["query.weight", "query.bias", "query.lora_A", "query.lora_B"])
+        #expect(layer.namedParameters()[0].tensor === query.weight)
+        expectClose(try layer(input, mask: mask, context: .inference).scalars, before, tolerance: 0)
+        try adapter.loraB.assign(Tensor(repeating: 0.1, shape: adapter.loraB.shape))
+        #expect(try layer(input, mask: mask, context: .inference).scalars != before)
+        layer.replace(.query, with: try adapter.merged())
+        #expect(layer.namedParameters().prefix(2).map(\.path) == ["query.weight", "query.bias"])
     }
 }

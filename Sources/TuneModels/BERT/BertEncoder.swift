@@ -18,6 +18,8 @@ public final class BertEncoder: Layer {
     public let embeddings: BertEmbeddings
     /// The transformer layers in order: what `last-layers:N` counts.
     public let layers: [BertLayer]
+    /// The LoRA adapters' shape once ``applyLoRA(_:generator:)`` has put them on; `nil` without adapters.
+    public internal(set) var loraConfiguration: LoRAConfiguration?
 
     /// An encoder of `configuration`'s shape with random weights drawn from `generator`.
     public init(configuration: BertConfiguration, generator: WeightGenerator = WeightGenerator(seed: 0)) {
@@ -55,12 +57,13 @@ public final class BertEncoder: Layer {
     /// How Hugging Face's `BertModel` keys name this encoder's parameters.
     public var keyMap: BertKeyMap { BertKeyMap(layerCount: layers.count) }
 
-    /// Loads a Hugging Face `BertModel` weight file (safetensors or PyTorch) strictly, through ``BertKeyMap``.
+    /// Loads a Hugging Face `BertModel` weight file (safetensors or PyTorch) strictly, through ``BertKeyMap``. With
+    /// LoRA applied, it loads the base weights (which keep their paths) and leaves the adapters as they are.
     /// - Throws: ``LoadError`` naming the file and every missing, unexpected or mis-shaped tensor.
     public func loadCheckpoint(path: String) throws {
         let state = try WeightFile.read(path: path).tensors
         do {
-            try load(try keyMap.checkpointKeyMap.apply(to: state, file: path), strict: true)
+            try load(try keyMap.checkpointKeyMap.apply(to: state, file: path), strict: true, ignoring: Set(adapterPaths))
         } catch var error as LoadError {
             error.file = path
             throw error

@@ -25,10 +25,8 @@ public struct BertKeyMap: Sendable {
             "embeddings.norm.weight": "embeddings.LayerNorm.weight",
             "embeddings.norm.bias": "embeddings.LayerNorm.bias",
         ]
-        let parts = [("attention.query", "attention.self.query"), ("attention.key", "attention.self.key"),
-                     ("attention.value", "attention.self.value"), ("attention.output", "attention.output.dense"),
-                     ("attentionNorm", "attention.output.LayerNorm"), ("intermediate", "intermediate.dense"),
-                     ("output", "output.dense"), ("outputNorm", "output.LayerNorm")]
+        let parts = BertProjection.allCases.map { ($0.path, $0.huggingFaceModule) }
+            + [("attentionNorm", "attention.output.LayerNorm"), ("outputNorm", "output.LayerNorm")]
         for layer in 0..<layerCount {
             for (ours, theirs) in parts {
                 for tensor in ["weight", "bias"] {

@@ -12,10 +12,10 @@ public final class BertLayer: Layer {
     public let attention: MultiHeadSelfAttention
     /// The LayerNorm after the attention's residual.
     public let attentionNorm: LayerNorm
-    /// The feed-forward expansion (with GELU).
-    public let intermediate: Dense
-    /// The feed-forward projection back to the hidden width.
-    public let output: Dense
+    /// The feed-forward expansion (a ``Dense`` with GELU, or what ``replace(_:with:)`` put in its place).
+    public private(set) var intermediate: Layer
+    /// The feed-forward projection back to the hidden width (a ``Dense``, or what ``replace(_:with:)`` put there).
+    public private(set) var output: Layer
     /// The LayerNorm after the feed-forward residual.
     public let outputNorm: LayerNorm
     private let dropoutRate: Float
@@ -36,6 +36,36 @@ public final class BertLayer: Layer {
         registerChild("output", output)
         registerChild("outputNorm", outputNorm)
         markBuilt()
+    }
+
+    /// The layer in `projection`'s place: a ``Dense``, or the ``LoRADense`` that ``BertEncoder/applyLoRA(_:generator:)``
+    /// put there.
+    public func layer(_ projection: BertProjection) -> Layer {
+        switch projection {
+        case .query: return attention.query
+        case .key: return attention.key
+        case .value: return attention.value
+        case .attentionOutput: return attention.output
+        case .intermediate: return intermediate
+        case .output: return output
+        }
+    }
+
+    /// Puts `layer` in `projection`'s place under the same child name, so parameter paths stay as they were when it
+    /// keeps the tensors (a ``LoRADense`` wrapping the projection). It must map the same features in and out.
+    public func replace(_ projection: BertProjection, with layer: Layer) {
+        switch projection {
+        case .query: attention.replace(.query, with: layer)
+        case .key: attention.replace(.key, with: layer)
+        case .value: attention.replace(.value, with: layer)
+        case .attentionOutput: attention.replace(.output, with: layer)
+        case .intermediate:
+            intermediate = layer
+            registerChild("intermediate", layer)
+        case .output:
+            output = layer
+            registerChild("output", layer)
+        }
     }
 
     /// The layer applied to `hidden` `[batch, length, width]`, attending only where `mask` (additive, `[batch, 1, 1,
