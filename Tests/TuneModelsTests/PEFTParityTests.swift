@@ -159,18 +159,27 @@ struct PEFTParityTests {
               + report.joined(separator: "; "))
     }
 
-    /// Writes what `reference/peft_fixtures.py` reads: `FINETUNE_LORA_FIXTURES_OUT=DIR swift test --filter PEFTParityTests`.
-    @Test("writes the adapters and merged exports for reference/peft_fixtures.py when FINETUNE_LORA_FIXTURES_OUT is set",
-          .enabled(if: ProcessInfo.processInfo.environment["FINETUNE_LORA_FIXTURES_OUT"] != nil), .requires(.miniLMFolder))
+    /// Writes what `reference/peft_fixtures.py` reads (into `FINETUNE_LORA_FIXTURES_OUT` when set, else a temporary
+    /// folder) and checks that the adapter files are byte for byte the committed ones PEFT was run on.
+    @Test("the adapter files written today are byte for byte the committed ones PEFT loaded", .requires(.miniLMFolder))
     func writeFixtures() throws {
-        let root = try #require(ProcessInfo.processInfo.environment["FINETUNE_LORA_FIXTURES_OUT"])
+        let given = ProcessInfo.processInfo.environment["FINETUNE_LORA_FIXTURES_OUT"]
+        let root = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("lora-fixtures-\(UUID().uuidString)").path
+        defer { if given == nil { try? FileManager.default.removeItem(atPath: root) } }
         for (name, configuration) in PEFTReference.fixtures {
             let encoder = try BertEncoder(pretrained: .miniLML6)
             try encoder.applyLoRA(configuration)
             try LoRAFormula.fill(encoder)
             try LoRAAdapterFiles.write(encoder: encoder, to: root + "/" + name, baseModel: PEFTReference.baseModelName)
-            try encoder.writeHuggingFaceModel(to: root + "/" + name + "-merged")
-            print("wrote \(root)/\(name) and \(root)/\(name)-merged")
+            for file in ["adapter_config.json", "adapter_model.safetensors"] {
+                let written = FileManager.default.contents(atPath: root + "/" + name + "/" + file)
+                let committed = FileManager.default.contents(atPath: PEFTReference.folder + "/" + name + "/" + file)
+                #expect(written != nil && written == committed, "\(name)/\(file) differs from the committed fixture")
+            }
+            if given != nil {
+                try encoder.writeHuggingFaceModel(to: root + "/" + name + "-merged")
+                print("wrote \(root)/\(name) and \(root)/\(name)-merged")
+            }
         }
     }
 }
