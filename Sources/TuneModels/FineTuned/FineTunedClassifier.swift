@@ -56,12 +56,6 @@ public final class FineTunedClassifier: Layer {
 
     /// Per-class probabilities for each row of `logits`: softmax, or `[1 − p, p]` with `p = sigmoid(logit)`.
     public func probabilities(_ logits: Tensor) throws -> [[Float]] {
-        let rows = logits.shape[0]
-        if isBinary {
-            return try logits.sigmoid().scalars.prefix(rows).map { [1 - $0, $0] }
-        }
-        let values = try logits.softmax().scalars
-        let width = classNames.count
-        return (0..<rows).map { Array(values[($0 * width)..<(($0 + 1) * width)]) }
+        try classProbabilities(logits, classCount: classNames.count)
     }
 }
